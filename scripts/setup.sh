@@ -1,0 +1,44 @@
+#!/bin/sh
+# One idempotent set-up for a fresh Debian machine (run as root): system packages,
+# Node 26 and npm dependencies, the build, and the local busybox base image.
+# Every step checks first, so a second run takes a second or two.
+set -eu
+cd "$(dirname "$0")/.."
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  say "berth runs containers and must be set up as root"; exit 1
+fi
+
+# System packages: the OCI runtime, networking tools, busybox for the base image, a C compiler.
+need=""
+for pair in runc:runc ip:iproute2 nft:nftables busybox:busybox-static gcc:gcc make:make setfattr:attr; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
+done
+# busybox must be the static build: it is copied into the image.
+if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&1; then need="$need busybox-static"; fi
+if [ -n "$need" ]; then
+  say "installing:$need"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq $need >/dev/null
+fi
+
+# Node 26 and the npm dependencies (the npm package "node" provides Node 26 locally).
+if [ ! -x node_modules/node/bin/node ] || [ ! -e node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm install --no-audit --no-fund --loglevel=error
+fi
+NODE=node_modules/node/bin/node
+case "$($NODE --version)" in v26.*) ;; *) say "node_modules/node is not Node 26"; exit 1 ;; esac
+
+say "building"
+sh scripts/build.sh
+
+if [ ! -s build/images/busybox.tar ] || [ "$(command -v busybox)" -nt build/images/busybox.tar ]; then
+  say "building the busybox:latest image from $(command -v busybox)"
+  $NODE dist/scripts/make-busybox-image.js build/images/busybox.tar
+fi
+say "ready"
