@@ -1,0 +1,52 @@
+// `docker ps` selection: all/limit/latest and the filters dockerd accepts.
+import type { ContainerRecord } from './record.ts';
+import type { ContainerStore } from './store.ts';
+import { badParameter } from '../util/errors.ts';
+
+export type Filters = Record<string, string[]>;
+
+const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
+const KEYS = new Set(['status', 'name', 'id', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'publish', 'expose', 'isolation', 'is-task']);
+
+export interface ListOptions {
+  all: boolean;
+  limit: number;
+  filters: Filters;
+  /** Whether a container's image matches an `ancestor` value (name or id). */
+  matchesImage: (rec: ContainerRecord, ref: string) => boolean;
+}
+
+function labelMatch(labels: Record<string, string> | undefined, want: string): boolean {
+  const i = want.indexOf('=');
+  const k = i < 0 ? want : want.slice(0, i);
+  if (!labels || !(k in labels)) return false;
+  return i < 0 || labels[k] === want.slice(i + 1);
+}
+
+export function listContainers(store: ContainerStore, o: ListOptions): ContainerRecord[] {
+  for (const k of Object.keys(o.filters)) if (!KEYS.has(k)) throw badParameter(`invalid filter '${k}'`);
+  const f = o.filters;
+  for (const s of f.status ?? []) if (!STATUSES.has(s)) throw badParameter(`invalid filter 'status=${s}'`);
+  for (const e of f.exited ?? []) if (!/^-?\d+$/.test(e)) throw badParameter(`invalid filter 'exited=${e}'`);
+  const before = f.before?.map((r) => store.get(r).Created);
+  const since = f.since?.map((r) => store.get(r).Created);
+  const anyOf = <T>(vals: T[] | undefined, pred: (v: T) => boolean) => !vals || vals.length === 0 || vals.some(pred);
+
+  let all = store.list().sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+  // Like dockerd, "all" is implied by a limit, a status filter other than running, and exited.
+  const showAll = o.all || o.limit > 0 || !!f.exited || (f.status ?? []).some((s) => s !== 'running') || !!before || !!since;
+  all = all.filter((r) => {
+    const st = r.State.Status;
+    if (!showAll && st !== 'running' && st !== 'paused' && st !== 'restarting') return false;
+    if (!anyOf(f.status, (s) => s === st)) return false;
+    if (!anyOf(f.id, (p) => r.Id.startsWith(p))) return false;
+    if (!anyOf(f.name, (n) => new RegExp(n).test(r.Name.slice(1)) || new RegExp(n).test(r.Name))) return false;
+    if (f.label && !f.label.every((l) => labelMatch(r.Config.Labels ?? undefined, l))) return false;
+    if (!anyOf(f.ancestor, (a) => o.matchesImage(r, a))) return false;
+    if (f.exited && !(st === 'exited' && f.exited.some((e) => Number(e) === r.State.ExitCode))) return false;
+    if (before && !before.every((c) => r.Created < c)) return false;
+    if (since && !since.every((c) => r.Created > c)) return false;
+    return true;
+  });
+  return o.limit > 0 ? all.slice(0, o.limit) : all;
+}

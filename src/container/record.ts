@@ -1,0 +1,61 @@
+// A container's persistent record: what `docker inspect` shows, stored as
+// <data-root>/containers/<id>/config.v2.json (written atomically).
+import type { ContainerConfig, HostConfig } from '../runtime/types.ts';
+import { ZERO_TIME } from '../util/time.ts';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  /** Image id, "sha256:<hex>" */
+  Image: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  LogPath: string;
+  /** "/name" */
+  Name: string;
+  RestartCount: number;
+  Driver: string;
+  Platform: string;
+  /** The OCI runtime that runs it (a key of the daemon's runtimes). */
+  Runtime: string;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  /** The image's top layer chain id: the parent of the container's writable snapshot. */
+  SnapshotParent?: string;
+}
+
+export function initialState(): ContainerState {
+  return {
+    Status: 'created',
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: 0,
+    ExitCode: 0,
+    Error: '',
+    StartedAt: ZERO_TIME,
+    FinishedAt: ZERO_TIME,
+  };
+}

@@ -1,0 +1,151 @@
+// berthd's settings: dockerd's flag names, /etc/berth/daemon.json, and the defaults.
+import { readFileSync } from 'node:fs';
+
+export interface RuntimeConfig {
+  path: string;
+  runtimeArgs?: string[];
+}
+
+export interface DaemonConfig {
+  dataRoot: string;
+  execRoot: string;
+  hosts: string[];
+  defaultRuntime: string;
+  runtimes: Record<string, RuntimeConfig>;
+  logLevel: string;
+  liveRestore: boolean;
+  cgroupParent: string;
+  configFile: string;
+}
+
+export const DEFAULTS: DaemonConfig = {
+  dataRoot: '/var/lib/berth',
+  execRoot: '/run/berth',
+  hosts: ['unix:///run/berth/berth.sock'],
+  defaultRuntime: 'runc',
+  runtimes: { runc: { path: 'runc' } },
+  logLevel: 'info',
+  liveRestore: false,
+  cgroupParent: '/berth',
+  configFile: '/etc/berth/daemon.json',
+};
+
+export const USAGE = `Usage:	berthd [OPTIONS]
+
+A self-sufficient runtime for containers (Docker Engine API compatible).
+
+Options:
+      --config-file string      Daemon configuration file (default "/etc/berth/daemon.json")
+      --data-root string        Root directory of persistent state (default "/var/lib/berth")
+      --exec-root string        Root directory for execution state files (default "/run/berth")
+  -H, --host list               Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
+      --runtime string          Default OCI runtime for containers (default "runc")
+      --default-runtime string  Same as --runtime
+      --add-runtime name=path   Register an additional OCI runtime
+      --cgroup-parent string    Parent cgroup for all containers (default "/berth")
+      --live-restore            Keep containers running when the daemon stops
+  -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
+  -v, --version                 Print version information and quit
+`;
+
+export class UsageError extends Error {}
+
+interface FileConfig {
+  'data-root'?: string;
+  'exec-root'?: string;
+  hosts?: string[];
+  'default-runtime'?: string;
+  runtimes?: Record<string, RuntimeConfig>;
+  'log-level'?: string;
+  'live-restore'?: boolean;
+  'cgroup-parent'?: string;
+}
+
+/** Flags override daemon.json, which overrides the defaults (as dockerd, minus its conflict errors). */
+export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
+  const flags: Partial<DaemonConfig> & { hosts?: string[]; addRuntimes?: Record<string, RuntimeConfig> } = {};
+  let configFile = DEFAULTS.configFile;
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let value: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const next = () => {
+      if (value !== undefined) return value;
+      if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: ${arg}`);
+      return argv[++i];
+    };
+    switch (arg) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '-v':
+      case '--version':
+        return 'version';
+      case '--data-root':
+      case '-g':
+        flags.dataRoot = next();
+        break;
+      case '--exec-root':
+        flags.execRoot = next();
+        break;
+      case '-H':
+      case '--host':
+        (flags.hosts ??= []).push(next());
+        break;
+      case '--runtime':
+      case '--default-runtime':
+        flags.defaultRuntime = next();
+        break;
+      case '--add-runtime': {
+        const v = next();
+        const j = v.indexOf('=');
+        if (j <= 0) throw new UsageError(`invalid --add-runtime value: ${v}`);
+        (flags.addRuntimes ??= {})[v.slice(0, j)] = { path: v.slice(j + 1) };
+        break;
+      }
+      case '--cgroup-parent':
+        flags.cgroupParent = next();
+        break;
+      case '--live-restore':
+        flags.liveRestore = value === undefined ? true : value === 'true';
+        break;
+      case '-l':
+      case '--log-level':
+        flags.logLevel = next();
+        break;
+      case '--config-file':
+        configFile = next();
+        break;
+      default:
+        throw new UsageError(`unknown flag: ${arg}`);
+    }
+  }
+  let file: FileConfig = {};
+  try {
+    file = JSON.parse(readFileSync(configFile, 'utf8')) as FileConfig;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
+  }
+  const hosts = (flags.hosts ?? file.hosts ?? DEFAULTS.hosts).map(normalizeHost);
+  return {
+    dataRoot: flags.dataRoot ?? file['data-root'] ?? DEFAULTS.dataRoot,
+    execRoot: flags.execRoot ?? file['exec-root'] ?? DEFAULTS.execRoot,
+    hosts,
+    defaultRuntime: flags.defaultRuntime ?? file['default-runtime'] ?? DEFAULTS.defaultRuntime,
+    runtimes: { ...DEFAULTS.runtimes, ...(file.runtimes ?? {}), ...(flags.addRuntimes ?? {}) },
+    logLevel: flags.logLevel ?? file['log-level'] ?? DEFAULTS.logLevel,
+    liveRestore: flags.liveRestore ?? file['live-restore'] ?? DEFAULTS.liveRestore,
+    cgroupParent: flags.cgroupParent ?? file['cgroup-parent'] ?? DEFAULTS.cgroupParent,
+    configFile,
+  };
+}
+
+function normalizeHost(h: string): string {
+  if (h.startsWith('unix://') || h.startsWith('tcp://')) return h;
+  if (h.startsWith('/')) return `unix://${h}`;
+  throw new UsageError(`invalid host: ${h}`);
+}

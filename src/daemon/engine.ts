@@ -1,0 +1,121 @@
+// Wires the engine services together for one daemon: content store, snapshotter, image
+// store, runtimes, the task runner and the container service.
+import { promises as fsp, accessSync, constants } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { DaemonConfig } from './config.ts';
+import { ContentStore } from '../content/store.ts';
+import { OverlaySnapshotter } from '../snapshot/overlay.ts';
+import { ImageStore } from '../image/store.ts';
+import { ContainerStore } from '../container/store.ts';
+import { ContainerService, type ImageSource } from '../container/service.ts';
+import { ContainerTaskRunner } from '../container/task-runner.ts';
+import type { ContainerRecord } from '../container/record.ts';
+import { OciRuntimeCli, type RuntimeDriver } from '../runtime/runtime.ts';
+import { hostFacts, type HostFacts } from '../runtime/spec.ts';
+import { newId } from '../util/ids.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+
+export class Engine {
+  readonly config: DaemonConfig;
+  readonly id: string;
+  readonly content: ContentStore;
+  readonly snapshotter: OverlaySnapshotter;
+  readonly images: ImageStore;
+  readonly containers: ContainerService;
+  readonly runtimes: Map<string, RuntimeDriver>;
+  readonly host: HostFacts;
+
+  private constructor(config: DaemonConfig, id: string, host: HostFacts) {
+    this.config = config;
+    this.id = id;
+    this.host = host;
+    this.content = new ContentStore(join(config.dataRoot, 'content'));
+    this.snapshotter = new OverlaySnapshotter(join(config.dataRoot, 'overlay2'));
+    this.images = new ImageStore(this.content, this.snapshotter, join(config.dataRoot, 'image'));
+    this.runtimes = new Map();
+    for (const [name, rt] of Object.entries(config.runtimes)) {
+      this.runtimes.set(name, new OciRuntimeCli(name, resolveBinary(rt.path), join(config.execRoot, 'runtime', name), rt.runtimeArgs));
+    }
+    const tasks = new ContainerTaskRunner({
+      execRoot: config.execRoot,
+      snapshotter: this.snapshotter,
+      runtimes: this.runtimes,
+      host,
+      cgroupParent: config.cgroupParent,
+    });
+    const images = this.images;
+    const source: ImageSource = {
+      resolveForContainer(ref: string) {
+        const img = images.resolve(ref);
+        return { id: img.id, defaults: img.config.config ?? {}, chainId: img.chainId };
+      },
+    };
+    this.containers = new ContainerService(new ContainerStore(join(config.dataRoot, 'containers')), source, tasks);
+    this.containers.defaultRuntime = config.defaultRuntime;
+  }
+
+  static async open(config: DaemonConfig): Promise<Engine> {
+    await fsp.mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
+    await fsp.mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+    const idFile = join(config.dataRoot, 'engine-id');
+    let id = await fsp.readFile(idFile, 'utf8').catch(() => '');
+    if (!id) {
+      id = newId();
+      await writeFileAtomic(idFile, id, 0o600);
+    }
+    const engine = new Engine(config, id.trim(), await hostFacts());
+    await engine.content.init();
+    await engine.snapshotter.init();
+    await engine.images.init();
+    await engine.containers.init();
+    return engine;
+  }
+
+  /** Containers using an image, for rmi and prune. */
+  usedBy(imageId: string): string[] {
+    return this.containers.store.list().filter((c) => c.Image === imageId).map((c) => c.Id);
+  }
+
+  matchesImage(rec: ContainerRecord, ref: string): boolean {
+    try {
+      return this.images.resolve(ref).id === rec.Image;
+    } catch {
+      return false;
+    }
+  }
+
+  graphData(rec: ContainerRecord): Record<string, string> {
+    const upper = this.snapshotter.upperDir(rec.Id);
+    return {
+      MergedDir: join(this.config.execRoot, 'containers', rec.Id, 'rootfs'),
+      UpperDir: upper,
+      WorkDir: join(upper, '..', 'work'),
+    };
+  }
+
+  runtimeVersion(): string {
+    const rt = this.runtimes.get(this.config.defaultRuntime);
+    if (!rt) return '';
+    try {
+      const out = execFileSync(rt.path, ['--version'], { encoding: 'utf8' });
+      return /version\s+(\S+)/.exec(out)?.[1] ?? '';
+    } catch {
+      return '';
+    }
+  }
+}
+
+/** A runtime given by name is looked up on PATH once, at start. */
+function resolveBinary(path: string): string {
+  if (path.includes('/')) return path;
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    try {
+      accessSync(join(dir, path), constants.X_OK);
+      return join(dir, path);
+    } catch {
+      // not here
+    }
+  }
+  return path;
+}

@@ -1,0 +1,87 @@
+// berthd: parses its settings, opens the engine, serves the Engine API until SIGTERM.
+import { parseDaemonArgs, USAGE, UsageError } from './config.ts';
+import { Engine } from './engine.ts';
+import { ApiServer } from '../api/server.ts';
+import { systemRoutes, BERTH_VERSION } from '../api/routes/system.ts';
+import { containerRoutes } from '../api/routes/containers.ts';
+import { imageRoutes } from '../api/routes/images.ts';
+import { log, setLogLevel } from '../util/log.ts';
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseDaemonArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`berthd: ${err.message}\nSee 'berthd --help'.\n`);
+      return 125;
+    }
+    throw err;
+  }
+  if (parsed === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed === 'version') {
+    process.stdout.write(`berthd version ${BERTH_VERSION}\n`);
+    return 0;
+  }
+  const config = parsed;
+  setLogLevel(config.logLevel);
+  if (process.getuid?.() !== 0) {
+    log.error('berthd needs to be started as root');
+    return 1;
+  }
+  const engine = await Engine.open(config);
+  const api = new ApiServer();
+  systemRoutes(api.router, {
+    id: engine.id,
+    dataRoot: config.dataRoot,
+    runtimes: config.runtimes,
+    defaultRuntime: config.defaultRuntime,
+    cgroupVersion: engine.host.cgroupVersion === 2 ? '2' : '1',
+    liveRestore: config.liveRestore,
+    runtimeVersion: () => engine.runtimeVersion(),
+    counts: () => {
+      const all = engine.containers.store.list();
+      const running = all.filter((c) => c.State.Status === 'running').length;
+      const paused = all.filter((c) => c.State.Status === 'paused').length;
+      return { containers: all.length, running, paused, stopped: all.length - running - paused, images: engine.images.list({}).length };
+    },
+  });
+  containerRoutes(api.router, {
+    containers: engine.containers,
+    matchesImage: (rec, ref) => engine.matchesImage(rec, ref),
+    graphData: (rec) => engine.graphData(rec),
+  });
+  imageRoutes(api.router, { images: engine.images, usedBy: (id) => engine.usedBy(id) });
+  for (const host of config.hosts) {
+    await api.listen(host);
+    log.info('API listen on ' + host.replace(/^unix:\/\//, ''));
+  }
+  log.info('Daemon has completed initialization', { version: BERTH_VERSION, dataRoot: config.dataRoot });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('Processing signal', { signal });
+    await api.close();
+    if (!config.liveRestore) await engine.containers.shutdown();
+    log.info('Daemon shutdown complete');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('terminated'));
+  process.on('SIGINT', () => void stop('interrupt'));
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    log.error('berthd failed to start', { error: err instanceof Error ? err.stack ?? err.message : String(err) });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,289 @@
+// berthd's side of berth-monitor, the small C process that runs one container
+// (native/monitor.c): spawning it, talking to it, and reading what it leaves on disk.
+// Connections are unref()'d so berthd can exit while its containers keep running;
+// call ref() on one when something must stay alive waiting for it.
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync, promises as fsp } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readJson } from '../util/atomic.ts';
+import { encodeFrame, FrameDecoder, MAX_PAYLOAD } from './protocol.ts';
+
+export interface MonitorOptions {
+  id: string;
+  bundle: string;
+  runtime: string;
+  runtimeRoot: string;
+  runtimeLog: string;
+  pidFile: string;
+  socketPath: string;
+  exitFile: string;
+  /** json-file log; absent: no log (log driver none). */
+  logPath?: string;
+  stdin?: boolean;
+  tty?: boolean;
+  /** Create, then run start only when start() is called. */
+  waitStart?: boolean;
+}
+
+export interface ExitRecord {
+  exitCode: number;
+  signal: number;
+  finishedAt: string;
+}
+
+export interface MonitorFailure {
+  stage: 'create' | 'start';
+  status: number;
+}
+
+export type MonitorState = 'connecting' | 'created' | 'running' | 'exited' | 'failed';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('berth-monitor: no package.json above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+export function monitorBinary(): string {
+  return process.env.BERTH_MONITOR || join(repoRoot(), 'build', 'berth-monitor');
+}
+
+export function monitorArgs(opts: MonitorOptions): string[] {
+  const args = [
+    '--id', opts.id,
+    '--bundle', opts.bundle,
+    '--runtime', opts.runtime,
+    '--runtime-root', opts.runtimeRoot,
+    '--runtime-log', opts.runtimeLog,
+    '--pid-file', opts.pidFile,
+    '--socket', opts.socketPath,
+    '--exit-file', opts.exitFile,
+  ];
+  if (opts.logPath !== undefined) args.push('--log-path', opts.logPath);
+  if (opts.stdin) args.push('--stdin');
+  if (opts.tty) args.push('--tty');
+  if (opts.waitStart) args.push('--wait-start');
+  return args;
+}
+
+/**
+ * One connection to a monitor. Events: 'stdout' (Buffer), 'stderr' (Buffer),
+ * 'created' (pid), 'started', 'failed' (MonitorFailure), 'exited' (code), 'close'.
+ */
+export class MonitorConnection extends EventEmitter {
+  pid: number | undefined;
+  state: MonitorState = 'connecting';
+  exitCode: number | undefined;
+  failure: MonitorFailure | undefined;
+  /** Set when this connection spawned the monitor. */
+  monitorPid: number | undefined;
+  /** Where runtimeError() looks when start fails; known when we spawned the monitor. */
+  runtimeLog: string | undefined;
+  /** Why the monitor could not even be spawned. */
+  spawnError: Error | undefined;
+  closed = false;
+  readonly #socket: Socket;
+  readonly #decoder = new FrameDecoder();
+
+  constructor(socket: Socket) {
+    super();
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // A monitor that dies mid-write resets the socket; 'close' tells the rest.
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.closed = true;
+      this.emit('close');
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    let frames;
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch {
+      this.#socket.destroy(); // not a monitor speaking
+      return;
+    }
+    for (const { type, payload } of frames) {
+      switch (type) {
+        case 'o':
+          this.emit('stdout', payload);
+          break;
+        case 'e':
+          this.emit('stderr', payload);
+          break;
+        case 'C':
+          this.pid = Number(payload.toString());
+          if (this.state === 'connecting') this.state = 'created';
+          this.emit('created', this.pid);
+          break;
+        case 'S':
+          if (this.state === 'connecting' || this.state === 'created') this.state = 'running';
+          this.emit('started');
+          break;
+        case 'F': {
+          const [stage, status] = payload.toString().split(' ');
+          this.failure = { stage: stage === 'start' ? 'start' : 'create', status: Number(status) };
+          this.state = 'failed';
+          this.emit('failed', this.failure);
+          break;
+        }
+        case 'X':
+          this.exitCode = Number(payload.toString());
+          this.state = 'exited';
+          this.emit('exited', this.exitCode);
+          break;
+      }
+    }
+  }
+
+  #send(type: string, payload: Uint8Array | string = ''): void {
+    if (this.closed || this.#socket.destroyed || !this.#socket.writable) return;
+    this.#socket.write(encodeFrame(type, payload));
+  }
+
+  writeStdin(data: Uint8Array | string): void {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let off = 0; off < buf.length; off += MAX_PAYLOAD) this.#send('i', buf.subarray(off, off + MAX_PAYLOAD));
+  }
+
+  closeStdin(): void {
+    this.#send('c');
+  }
+
+  resize(rows: number, cols: number): void {
+    this.#send('r', `${Math.trunc(rows)} ${Math.trunc(cols)}`);
+  }
+
+  /** Lets a monitor spawned with waitStart run the runtime's start; ignored otherwise. */
+  start(): void {
+    this.#send('S');
+  }
+
+  /** Hangs up; the monitor and its container carry on. */
+  close(): void {
+    if (this.closed) return;
+    this.#socket.end();
+    this.#socket.destroySoon();
+  }
+
+  /** Keeps the process alive while this connection is open. */
+  ref(): this {
+    this.#socket.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.#socket.unref();
+    return this;
+  }
+}
+
+export function spawnMonitor(opts: MonitorOptions): MonitorConnection {
+  const child = spawn(monitorBinary(), monitorArgs(opts), {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  const socket = child.stdio[3] as Socket;
+  const conn = new MonitorConnection(socket);
+  conn.monitorPid = child.pid;
+  conn.runtimeLog = opts.runtimeLog;
+  child.on('error', (err) => {
+    conn.spawnError = err;
+    socket.destroy();
+  });
+  child.unref();
+  conn.unref();
+  return conn;
+}
+
+/** Reattaches to a running monitor; rejects (ENOENT, ECONNREFUSED) when it is gone. */
+export function connectMonitor(socketPath: string, runtimeLog?: string): Promise<MonitorConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      const conn = new MonitorConnection(socket);
+      conn.runtimeLog = runtimeLog;
+      resolve(conn.unref());
+    });
+  });
+}
+
+export async function readExitFile(path: string): Promise<ExitRecord | undefined> {
+  const rec = await readJson<Partial<ExitRecord>>(path);
+  if (!rec || typeof rec.exitCode !== 'number') return undefined;
+  return { exitCode: rec.exitCode, signal: rec.signal ?? 0, finishedAt: rec.finishedAt ?? '' };
+}
+
+const RUNTIME_LOG_TAIL = 256 * 1024;
+
+/** The last error runc logged (its JSON log), or a generic text when there is none. */
+export async function runtimeError(runtimeLog: string): Promise<string> {
+  let text = '';
+  try {
+    const fh = await fsp.open(runtimeLog, 'r');
+    try {
+      const { size } = await fh.stat();
+      const length = Math.min(size, RUNTIME_LOG_TAIL);
+      const buf = Buffer.alloc(length);
+      await fh.read(buf, 0, length, size - length);
+      text = buf.toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // no log: fall through to the generic message
+  }
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trim();
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: unknown; msg?: unknown };
+      if ((entry.level === 'error' || entry.level === 'fatal') && typeof entry.msg === 'string' && entry.msg) return entry.msg;
+    } catch {
+      // a line cut by the tail window or a crash: skip it
+    }
+  }
+  return 'container runtime failed without an error message';
+}
+
+/**
+ * Sends the start request (ignored unless the monitor waits for it) and resolves once the
+ * container runs; rejects with the runtime's error when create or start fails.
+ */
+export function startAndWait(conn: MonitorConnection): Promise<{ pid: number }> {
+  return new Promise((resolve, reject) => {
+    const fail = async () => {
+      cleanup();
+      if (conn.spawnError) return reject(new Error(`berth-monitor: ${conn.spawnError.message}`));
+      const message = conn.runtimeLog ? await runtimeError(conn.runtimeLog) : 'container runtime failed';
+      reject(new Error(message));
+    };
+    const started = () => {
+      cleanup();
+      resolve({ pid: conn.pid ?? 0 });
+    };
+    const cleanup = () => {
+      conn.off('started', started);
+      conn.off('failed', fail);
+      conn.off('close', fail);
+    };
+    if (conn.state === 'running' || conn.state === 'exited') return resolve({ pid: conn.pid ?? 0 });
+    if (conn.state === 'failed' || conn.closed) return void fail();
+    conn.on('started', started);
+    conn.on('failed', fail);
+    conn.on('close', fail);
+    conn.start();
+  });
+}
