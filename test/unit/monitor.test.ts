@@ -1,0 +1,391 @@
+// berth-monitor with the real runc: a busybox bundle per test, the monitor spawned as berthd
+// spawns it, and everything it promises checked (frames, json-file log, exit file, clients).
+import { after, describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fsp, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  connectMonitor,
+  monitorBinary,
+  readExitFile,
+  runtimeError,
+  spawnMonitor,
+  startAndWait,
+  type MonitorConnection,
+  type MonitorFailure,
+  type MonitorOptions,
+} from '../../src/monitor/monitor.ts';
+import { encodeFrame, FrameDecoder } from '../../src/monitor/protocol.ts';
+
+const run = promisify(execFile);
+const RUNC = '/usr/sbin/runc';
+const WAIT_MS = 30_000;
+const PLAIN_MONITOR = monitorBinary(); // before BERTH_MONITOR is pointed at the sanitizer build
+
+// CI runs the monitor under ASan/UBSan; their reports go to files we check at the end.
+const sanitizerDir = process.env.BERTH_MONITOR_ASAN ? await fsp.mkdtemp(join(tmpdir(), 'berth-san-')) : undefined;
+if (process.env.BERTH_MONITOR_ASAN) {
+  process.env.BERTH_MONITOR = process.env.BERTH_MONITOR_ASAN;
+  process.env.ASAN_OPTIONS = `log_path=${sanitizerDir}/asan:detect_leaks=0`;
+  process.env.UBSAN_OPTIONS = `log_path=${sanitizerDir}/ubsan:print_stacktrace=1:halt_on_error=1`;
+}
+after(async () => {
+  if (!sanitizerDir) return;
+  const reports = readdirSync(sanitizerDir);
+  const texts = await Promise.all(reports.map((f) => fsp.readFile(join(sanitizerDir, f), 'utf8')));
+  await fsp.rm(sanitizerDir, { recursive: true, force: true });
+  assert.deepEqual(texts, [], 'sanitizer reports from berth-monitor');
+});
+
+function within<T>(p: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Everything a connection says, captured from its first byte. */
+class Recorder {
+  readonly conn: MonitorConnection;
+  readonly stdoutChunks: Buffer[] = [];
+  readonly stderrChunks: Buffer[] = [];
+  readonly created: Promise<number>;
+  readonly started: Promise<void>;
+  readonly exited: Promise<number>;
+  readonly failed: Promise<MonitorFailure>;
+  readonly closed: Promise<void>;
+
+  constructor(conn: MonitorConnection) {
+    this.conn = conn.ref();
+    conn.on('stdout', (b: Buffer) => this.stdoutChunks.push(b));
+    conn.on('stderr', (b: Buffer) => this.stderrChunks.push(b));
+    this.created = new Promise((r) => conn.once('created', r));
+    this.started = new Promise((r) => conn.once('started', () => r()));
+    this.exited = new Promise((r) => conn.once('exited', r));
+    this.failed = new Promise((r) => conn.once('failed', r));
+    this.closed = new Promise((r) => conn.once('close', () => r()));
+  }
+
+  get stdout(): string {
+    return Buffer.concat(this.stdoutChunks).toString();
+  }
+
+  get stderr(): string {
+    return Buffer.concat(this.stderrChunks).toString();
+  }
+}
+
+interface Setup {
+  dir: string;
+  opts: MonitorOptions;
+  rootfs: string;
+  monitorPids: number[];
+}
+
+let serial = 0;
+
+/** A bundle running `args`, with cleanup (runc delete, monitor, files) registered on t. */
+async function bundle(
+  t: TestContext,
+  args: string[],
+  extra: Partial<MonitorOptions> = {},
+): Promise<Setup> {
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-mon-'));
+  const id = `berth-mon-test-${process.pid}-${++serial}`;
+  const setup: Setup = {
+    dir,
+    rootfs: join(dir, 'bundle', 'rootfs'),
+    monitorPids: [],
+    opts: {
+      id,
+      bundle: join(dir, 'bundle'),
+      runtime: RUNC,
+      runtimeRoot: join(dir, 'runc'),
+      runtimeLog: join(dir, 'runc.log'),
+      pidFile: join(dir, 'pid'),
+      socketPath: join(dir, 'attach.sock'),
+      exitFile: join(dir, 'exit.json'),
+      logPath: join(dir, 'container.log'),
+      ...extra,
+    },
+  };
+  t.after(async () => {
+    await run(RUNC, ['--root', setup.opts.runtimeRoot, 'delete', '--force', id]).catch(() => {});
+    for (const pid of setup.monitorPids) {
+      await until(() => !alive(pid), `monitor ${pid} to exit`).catch(() => process.kill(pid, 'SIGKILL'));
+    }
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+
+  const bin = join(setup.rootfs, 'bin');
+  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp']) await fsp.mkdir(join(setup.rootfs, d), { recursive: true });
+  await fsp.copyFile('/bin/busybox', join(bin, 'busybox'));
+  const { stdout } = await run('/bin/busybox', ['--list']);
+  for (const applet of stdout.split('\n')) {
+    if (applet && applet !== 'busybox') await fsp.symlink('busybox', join(bin, applet));
+  }
+  await fsp.writeFile(join(setup.opts.bundle, 'config.json'), JSON.stringify(ociSpec(args, !!extra.tty)));
+  return setup;
+}
+
+function ociSpec(args: string[], terminal: boolean): unknown {
+  const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+  return {
+    ociVersion: '1.0.2-dev',
+    process: {
+      terminal,
+      user: { uid: 0, gid: 0 },
+      args,
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      cwd: '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps, ambient: caps },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: false },
+    hostname: 'monitor-test',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    ],
+    linux: {
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      maskedPaths: ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/sys/firmware'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+function launch(s: Setup): Recorder {
+  const conn = spawnMonitor(s.opts);
+  assert.ok(conn.monitorPid, 'monitor spawned');
+  s.monitorPids.push(conn.monitorPid);
+  return new Recorder(conn);
+}
+
+interface LogLine {
+  log: string;
+  stream: string;
+  time: string;
+}
+
+async function readLog(path: string): Promise<LogLine[]> {
+  const text = await fsp.readFile(path, 'utf8');
+  assert.ok(text.endsWith('\n'), 'log ends with a newline');
+  return text.slice(0, -1).split('\n').map((l) => JSON.parse(l) as LogLine);
+}
+
+const RFC3339_NANO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
+
+describe('FrameDecoder', () => {
+  test('reassembles frames split at every byte', () => {
+    const wire = Buffer.concat([encodeFrame('o', 'hello'), encodeFrame('S', ''), encodeFrame('X', '137')]);
+    const decoder = new FrameDecoder();
+    const frames = [];
+    for (const byte of wire) frames.push(...decoder.push(Buffer.of(byte)));
+    assert.deepEqual(
+      frames.map((f) => [f.type, f.payload.toString()]),
+      [['o', 'hello'], ['S', ''], ['X', '137']],
+    );
+    assert.equal(decoder.buffered, 0);
+  });
+
+  test('rejects a frame longer than 1 MiB', () => {
+    const head = Buffer.from([0x69, 0, 0x20, 0, 0]); // 'i', 2 MiB
+    assert.throws(() => new FrameDecoder().push(head), RangeError);
+  });
+});
+
+describe('berth-monitor', () => {
+  test('separates stdout and stderr in frames and in the json-file log', async (t) => {
+    const s = await bundle(t, [
+      'sh', '-c',
+      'echo out1; echo err1 >&2; echo out2; printf \'tab\\t"q" \\\\ \\001 h\\303\\251llo\\n\'; echo err2 >&2',
+    ]);
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    const special = 'tab\t"q" \\ \u0001 héllo\n';
+    assert.equal(r.stdout, `out1\nout2\n${special}`);
+    assert.equal(r.stderr, 'err1\nerr2\n');
+
+    const lines = await readLog(s.opts.logPath!);
+    for (const l of lines) assert.match(l.time, RFC3339_NANO);
+    assert.deepEqual(lines.filter((l) => l.stream === 'stdout').map((l) => l.log), ['out1\n', 'out2\n', special]);
+    assert.deepEqual(lines.filter((l) => l.stream === 'stderr').map((l) => l.log), ['err1\n', 'err2\n']);
+    const raw = await fsp.readFile(s.opts.logPath!, 'utf8');
+    assert.ok(raw.includes('"log":"tab\\t\\"q\\" \\\\ \\u0001 héllo\\n"'), raw);
+
+    const exit = await readExitFile(s.opts.exitFile);
+    assert.equal(exit?.exitCode, 0);
+    assert.equal(exit?.signal, 0);
+    assert.match(exit!.finishedAt, RFC3339_NANO);
+    await within(r.closed, 'close');
+    assert.equal(existsSync(s.opts.socketPath), false, 'socket removed');
+  });
+
+  test('records exit code 3', async (t) => {
+    const s = await bundle(t, ['sh', '-c', 'exit 3']);
+    const r = launch(s);
+    const { pid } = await within(startAndWait(r.conn), 'start');
+    assert.ok(pid > 0);
+    assert.equal(await within(r.created, 'created'), pid);
+    assert.equal(await within(r.exited, 'exit'), 3);
+    assert.deepEqual(
+      { ...(await readExitFile(s.opts.exitFile)), finishedAt: '' },
+      { exitCode: 3, signal: 0, finishedAt: '' },
+    );
+  });
+
+  test('a container killed with SIGKILL exits 137, signal 9', async (t) => {
+    const s = await bundle(t, ['sleep', '1000']);
+    const r = launch(s);
+    await within(r.started, 'start');
+    await run(RUNC, ['--root', s.opts.runtimeRoot, 'kill', s.opts.id, 'KILL']);
+    assert.equal(await within(r.exited, 'exit'), 137);
+    const exit = await readExitFile(s.opts.exitFile);
+    assert.equal(exit?.exitCode, 137);
+    assert.equal(exit?.signal, 9);
+  });
+
+  test('a missing executable fails create with the runtime error', async (t) => {
+    const s = await bundle(t, ['nope']);
+    const r = launch(s);
+    await assert.rejects(within(startAndWait(r.conn), 'failure'), /executable file not found/);
+    assert.deepEqual(await within(r.failed, 'failed'), { stage: 'create', status: 1 });
+    assert.match(await runtimeError(s.opts.runtimeLog), /exec: "nope": executable file not found/);
+    await within(r.closed, 'close');
+    assert.equal(await readExitFile(s.opts.exitFile), undefined, 'no exit file');
+    assert.equal(existsSync(s.opts.socketPath), false, 'socket removed');
+    assert.equal(r.stdout + r.stderr, '', "runc's own text is not container output");
+  });
+
+  test('feeds stdin from client frames and closes it on request', async (t) => {
+    const s = await bundle(t, ['cat'], { stdin: true });
+    const r = launch(s);
+    await within(r.started, 'start');
+    r.conn.writeStdin('hello ');
+    r.conn.writeStdin(Buffer.from('stdin\n'));
+    r.conn.closeStdin();
+    assert.equal(await within(r.exited, 'exit'), 0);
+    assert.equal(r.stdout, 'hello stdin\n');
+    assert.deepEqual((await readLog(s.opts.logPath!)).map((l) => l.log), ['hello stdin\n']);
+  });
+
+  test('flushes a partial last line at exit', async (t) => {
+    const s = await bundle(t, ['sh', '-c', 'echo whole; printf "no newline"']);
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    assert.equal(r.stdout, 'whole\nno newline');
+    assert.deepEqual((await readLog(s.opts.logPath!)).map((l) => l.log), ['whole\n', 'no newline']);
+  });
+
+  test('splits log lines longer than 16 KiB', async (t) => {
+    const s = await bundle(t, ['sh', '-c', 'head -c 20000 /dev/zero | tr "\\0" x; echo']);
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    assert.equal(r.stdout, 'x'.repeat(20000) + '\n');
+    assert.deepEqual((await readLog(s.opts.logPath!)).map((l) => l.log), ['x'.repeat(16384), 'x'.repeat(3616) + '\n']);
+  });
+
+  test('a second client gets the state, can write stdin, and sees the exit', async (t) => {
+    const s = await bundle(t, ['sh', '-c', 'echo first; read line; echo "second $line"'], { stdin: true });
+    const r = launch(s);
+    await within(r.started, 'start');
+    await until(() => r.stdout === 'first\n', 'first line');
+    const r2 = new Recorder(await connectMonitor(s.opts.socketPath, s.opts.runtimeLog));
+    t.after(() => r2.conn.close());
+    assert.equal(await within(r2.created, 'created on client 2'), r.conn.pid);
+    await within(r2.started, 'started on client 2');
+    r2.conn.writeStdin('via two\n');
+    assert.equal(await within(r2.exited, 'exit on client 2'), 0);
+    assert.equal(await within(r.exited, 'exit on client 1'), 0);
+    assert.equal(r.stdout, 'first\nsecond via two\n');
+    assert.equal(r2.stdout, 'second via two\n');
+    await assert.rejects(connectMonitor(s.opts.socketPath), { code: 'ENOENT' });
+  });
+
+  test('keeps the container when the first client goes away', async (t) => {
+    const s = await bundle(t, ['sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; echo bye; exit 5']);
+    const r = launch(s);
+    await within(r.started, 'start');
+    r.conn.close();
+    await within(r.closed, 'close');
+    assert.ok(alive(r.conn.monitorPid!), 'monitor outlives its first client');
+    const { stdout } = await run(RUNC, ['--root', s.opts.runtimeRoot, 'state', s.opts.id]);
+    assert.equal(JSON.parse(stdout).status, 'running');
+    await fsp.writeFile(join(s.rootfs, 'tmp', 'go'), '');
+    await until(async () => (await readExitFile(s.opts.exitFile)) !== undefined, 'exit file');
+    assert.equal((await readExitFile(s.opts.exitFile))?.exitCode, 5);
+    assert.deepEqual((await readLog(s.opts.logPath!)).map((l) => l.log), ['bye\n']);
+  });
+
+  test('waits for the start request, and stays under 2 MiB resident', async (t) => {
+    if (process.env.BERTH_MONITOR_ASAN) {
+      // The sanitizer build's footprint says nothing; measure the real one when it is built.
+      if (!existsSync(PLAIN_MONITOR)) return t.skip('plain build/berth-monitor not built');
+      process.env.BERTH_MONITOR = PLAIN_MONITOR;
+      t.after(() => void (process.env.BERTH_MONITOR = process.env.BERTH_MONITOR_ASAN));
+    }
+    const s = await bundle(t, ['sh', '-c', 'echo ready; read x; echo "got $x"'], { stdin: true, waitStart: true });
+    const r = launch(s);
+    const pid = await within(r.created, 'created');
+    assert.equal(r.conn.state, 'created');
+    const { stdout } = await run(RUNC, ['--root', s.opts.runtimeRoot, 'state', s.opts.id]);
+    assert.equal(JSON.parse(stdout).status, 'created', 'not started before asked');
+    assert.deepEqual(await within(startAndWait(r.conn), 'start'), { pid });
+    await until(() => r.stdout === 'ready\n', 'ready');
+
+    const status = await fsp.readFile(`/proc/${r.conn.monitorPid}/status`, 'utf8');
+    const rssKiB = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);
+    t.diagnostic(`berth-monitor VmRSS: ${rssKiB} KiB`);
+    assert.ok(rssKiB > 0 && rssKiB < 2048, `VmRSS ${rssKiB} KiB`);
+
+    r.conn.writeStdin('go\n');
+    assert.equal(await within(r.exited, 'exit'), 0);
+    assert.equal(r.stdout, 'ready\ngot go\n');
+  });
+
+  test('--tty: runs the container on a pty, with resize and input', async (t) => {
+    const s = await bundle(t, ['sh', '-c', 'tty; stty size; read x; echo "got $x"'], { tty: true, stdin: true, waitStart: true });
+    const r = launch(s);
+    await within(r.created, 'created');
+    r.conn.resize(40, 100);
+    r.conn.start();
+    await within(r.started, 'start');
+    await until(() => r.stdout.includes('40 100'), 'stty output');
+    r.conn.writeStdin('typed\n');
+    assert.equal(await within(r.exited, 'exit'), 0);
+    assert.match(r.stdout, /^\/dev\/pts\/\d+\r\n40 100\r\n/);
+    assert.match(r.stdout, /got typed\r\n$/);
+    assert.equal(r.stderr, '');
+    const lines = await readLog(s.opts.logPath!);
+    assert.ok(lines.every((l) => l.stream === 'stdout'));
+    assert.equal(lines.map((l) => l.log).join(''), r.stdout);
+    assert.equal(existsSync(`${s.opts.socketPath}.console`), false, 'console socket removed');
+  });
+});
