@@ -317,9 +317,12 @@ static void greet(struct client *c) {
   if (started) send_text(c, 'S', "");
 }
 
-static int output_paused(void) {
+static int output_paused(int exited_already) {
+  // Once the container is gone its pipes hold a bounded remainder: take it within the
+  // drain second rather than lose it to a slow client, up to a larger limit.
+  size_t high = exited_already ? QUEUE_HIGH * 4 : QUEUE_HIGH;
   for (int i = 0; i < MAX_CLIENTS; i++)
-    if (clients[i].fd >= 0 && !clients[i].write_dead && clients[i].out.len > QUEUE_HIGH) return 1;
+    if (clients[i].fd >= 0 && !clients[i].write_dead && clients[i].out.len > high) return 1;
   return 0;
 }
 
@@ -772,12 +775,31 @@ static void flush_clients(int ms) {
   }
 }
 
+static void reaped(pid_t pid, int status);
+
+// Children left as zombies when we exit would go to an init that may not reap them.
+static void reap_container(int ms) {
+  long long deadline = now_ms() + ms;
+  for (;;) {
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) reaped(pid, status);
+    long long left = deadline - now_ms();
+    if (container_pid <= 0 || exited || pid < 0 || left <= 0) return;
+    struct pollfd p = {.fd = sig_fd, .events = POLLIN};
+    poll(&p, 1, (int)left);
+  }
+}
+
 // Failure of create or start: tell the clients and leave without an exit file.
 static void fail(const char *stage, int code, int delete) {
   char msg[32];
   snprintf(msg, sizeof msg, "%s %d", stage, code);
   broadcast_text('F', msg);
-  if (delete) run_delete();
+  if (delete) {
+    run_delete();
+    reap_container(FLUSH_MS);
+  }
   close_listeners();
   flush_clients(FLUSH_MS);
   exit(1);
@@ -816,7 +838,7 @@ static void run_create(void) {
       stdin_open = 1;
     }
   } else {
-    stdin_open = 1;  // 'i' goes to the pty master once runc hands it over
+    stdin_open = opt.stdin_;  // 'i' goes to the pty master once runc hands it over
   }
   create_pid = spawn(argv, child_in, child_out, child_err);
   // Only the container may hold the write ends, or we would never see EOF.
@@ -883,9 +905,7 @@ static void reaped(pid_t pid, int status) {
 static void reap_all(void) {
   struct signalfd_siginfo si;
   while (read(sig_fd, &si, sizeof si) > 0) {}
-  int status;
-  pid_t pid;
-  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) reaped(pid, status);
+  reap_container(0);
 }
 
 static void on_create_done(void) {
@@ -952,6 +972,7 @@ static void finish(void) {
   snprintf(text, sizeof text, "%d", code);
   broadcast_text('X', text);
   flush_clients(FLUSH_MS);
+  reap_container(0);
   exit(0);
 }
 
@@ -983,7 +1004,7 @@ static void loop(void) {
     if (listen_fd >= 0) WATCH(listen_fd, POLLIN, T_LISTEN);
     if (console_listen_fd >= 0) WATCH(console_listen_fd, POLLIN, T_CLISTEN);
     if (console_conn_fd >= 0) WATCH(console_conn_fd, POLLIN, T_CCONN);
-    int paused = created && output_paused();
+    int paused = created && output_paused(exited);
     for (int i = 0; i < 2; i++) {
       struct stream *s = &streams[i];
       if (s->fd < 0) continue;

@@ -40,7 +40,7 @@ export class ApiServer {
     } catch (err) {
       const status = statusOf(err);
       const message = err instanceof Error ? err.message : String(err);
-      if (status >= 500) log.error('handler failed', { method: req.method, url: req.url, error: message });
+      if (status >= 500 && status !== 501) log.error('handler failed', { method: req.method, url: req.url, error: message });
       else log.debug('request refused', { method: req.method, url: req.url, status, error: message });
       if (res.headersSent || res.writableEnded) {
         res.destroy();

@@ -28,11 +28,15 @@ export function frame(stream: number, data: Uint8Array): Buffer {
 export function hijack(ctx: Context, contentType: string): Duplex {
   if (ctx.upgrade) {
     const { socket, head } = ctx.upgrade;
+    // The client half-closes after its stdin ends; output must keep flowing until the
+    // container stops.
+    socket.allowHalfOpen = true;
     socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
     if (head.length) socket.unshift(head);
     return socket;
   }
   const socket = ctx.req.socket;
+  socket.allowHalfOpen = true;
   ctx.res.detachSocket(socket);
   socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\nConnection: close\r\n\r\n`);
   return socket;

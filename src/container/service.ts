@@ -21,6 +21,7 @@ import { parseSignal } from '../runtime/signals.ts';
 /** What the container service needs from the image store. */
 export interface ImageSource {
   resolveForContainer(ref: string): { id: string; defaults: ImageDefaults; chainId?: string };
+  get(id: string): { size: number } | undefined;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -80,7 +81,9 @@ export class ContainerService {
     await this.tasks.cleanupOrphans(new Set(this.store.list().map((r) => r.Id)));
     for (const rec of this.store.list()) {
       if (rec.State.Status !== 'running' && rec.State.Status !== 'paused' && rec.State.Status !== 'restarting') continue;
-      const task = await this.tasks.reattach(rec).catch((err) => {
+      const hub = this.liveOf(rec.Id).hub;
+      const out = { stdout: (d: Buffer) => hub.output(1, d), stderr: (d: Buffer) => hub.output(2, d) };
+      const task = await this.tasks.reattach(rec, out).catch((err) => {
         log.warn('cannot reattach to container', { id: rec.Id, error: err });
         return undefined;
       });
@@ -379,8 +382,10 @@ export class ContainerService {
     );
   }
 
+  /** SizeRw (the writable layer) and SizeRootFs (that plus the image), as `ps -s` shows them. */
   async usage(rec: ContainerRecord): Promise<{ rw: number; rootfs: number }> {
-    return this.tasks.usage(rec);
+    const rw = await this.tasks.usageRw(rec);
+    return { rw, rootfs: rw + (this.images.get(rec.Image)?.size ?? 0) };
   }
 }
 

@@ -3,7 +3,8 @@
 // runs the OCI runtime; at exit the runtime's state and the mount are released.
 //
 // Layout: <data-root>/containers/<id>/{hostname,hosts,resolv.conf,<id>-json.log}
-//         <exec-root>/containers/<id>/{config.json,rootfs/,monitor.sock,pid,exit.json,runtime.log}
+//         <exec-root>/containers/<id>/{config.json,rootfs/,pid,exit.json,runtime.log}
+//         <exec-root>/s/<id[:16]>  the monitor's socket
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerRecord } from './record.ts';
@@ -50,7 +51,8 @@ export class ContainerTaskRunner implements TaskRunner {
     return {
       bundle: b,
       rootfs: join(b, 'rootfs'),
-      socket: join(b, 'monitor.sock'),
+      // A unix socket path must fit in 108 bytes, so sockets live apart under a short name.
+      socket: join(this.o.execRoot, 's', id.slice(0, 16)),
       pid: join(b, 'pid'),
       exit: join(b, 'exit.json'),
       runtimeLog: join(b, 'runtime.log'),
@@ -78,6 +80,7 @@ export class ContainerTaskRunner implements TaskRunner {
     const driver = this.driver(rec.Runtime);
     const f = this.files(rec.Id);
     await fsp.mkdir(f.rootfs, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(join(this.o.execRoot, 's'), { recursive: true, mode: 0o700 });
     await Promise.all([f.pid, f.exit, f.socket, f.runtimeLog].map((p) => fsp.rm(p, { force: true })));
     const mounts = await this.o.snapshotter.mounts(rec.Id);
     await mountAll(mounts, f.rootfs);
@@ -162,6 +165,7 @@ export class ContainerTaskRunner implements TaskRunner {
     for (const d of this.o.runtimes.values()) await d.delete(id, true).catch(() => undefined);
     await unmount(this.files(id).rootfs);
     await fsp.rm(this.bundle(id), { recursive: true, force: true });
+    await fsp.rm(this.files(id).socket, { force: true });
     await this.o.snapshotter.removeActive(id);
   }
 
@@ -196,9 +200,8 @@ export class ContainerTaskRunner implements TaskRunner {
     }
   }
 
-  async usage(rec: ContainerRecord): Promise<{ rw: number; rootfs: number }> {
-    const rw = await duBytes(this.o.snapshotter.upperDir(rec.Id));
-    return { rw, rootfs: rw };
+  usageRw(rec: ContainerRecord): Promise<number> {
+    return duBytes(this.o.snapshotter.upperDir(rec.Id));
   }
 }
 

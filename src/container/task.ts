@@ -41,5 +41,6 @@ export interface TaskRunner {
   exitStatus(id: string): Promise<ExitStatus | undefined>;
   /** Removes runtime leftovers (bundles, snapshots) that belong to no known container. */
   cleanupOrphans(known: Set<string>): Promise<void>;
-  usage(rec: ContainerRecord): Promise<{ rw: number; rootfs: number }>;
+  /** Bytes in the container's writable layer. */
+  usageRw(rec: ContainerRecord): Promise<number>;
 }

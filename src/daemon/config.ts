@@ -131,9 +131,11 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`unable to configure the daemon with file ${configFile}: ${(err as Error).message}`);
   }
   const hosts = (flags.hosts ?? file.hosts ?? DEFAULTS.hosts).map(normalizeHost);
+  const execRoot = flags.execRoot ?? file['exec-root'] ?? DEFAULTS.execRoot;
+  if (execRoot.length > MAX_EXEC_ROOT) throw new UsageError(`exec-root ${execRoot} is too long: at most ${MAX_EXEC_ROOT} characters, so that unix socket paths under it fit`);
   return {
     dataRoot: flags.dataRoot ?? file['data-root'] ?? DEFAULTS.dataRoot,
-    execRoot: flags.execRoot ?? file['exec-root'] ?? DEFAULTS.execRoot,
+    execRoot,
     hosts,
     defaultRuntime: flags.defaultRuntime ?? file['default-runtime'] ?? DEFAULTS.defaultRuntime,
     runtimes: { ...DEFAULTS.runtimes, ...(file.runtimes ?? {}), ...(flags.addRuntimes ?? {}) },
@@ -143,6 +145,9 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
     configFile,
   };
 }
+
+/** Longest exec-root whose monitor sockets (<exec-root>/s/<16 hex>) fit a unix address. */
+export const MAX_EXEC_ROOT = 88;
 
 function normalizeHost(h: string): string {
   if (h.startsWith('unix://') || h.startsWith('tcp://')) return h;

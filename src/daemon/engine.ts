@@ -32,7 +32,7 @@ export class Engine {
     this.host = host;
     this.content = new ContentStore(join(config.dataRoot, 'content'));
     this.snapshotter = new OverlaySnapshotter(join(config.dataRoot, 'overlay2'));
-    this.images = new ImageStore(this.content, this.snapshotter, join(config.dataRoot, 'image'));
+    this.images = new ImageStore(join(config.dataRoot, 'image'), this.content, this.snapshotter);
     this.runtimes = new Map();
     for (const [name, rt] of Object.entries(config.runtimes)) {
       this.runtimes.set(name, new OciRuntimeCli(name, resolveBinary(rt.path), join(config.execRoot, 'runtime', name), rt.runtimeArgs));
@@ -44,13 +44,7 @@ export class Engine {
       host,
       cgroupParent: config.cgroupParent,
     });
-    const images = this.images;
-    const source: ImageSource = {
-      resolveForContainer(ref: string) {
-        const img = images.resolve(ref);
-        return { id: img.id, defaults: img.config.config ?? {}, chainId: img.chainId };
-      },
-    };
+    const source: ImageSource = this.images;
     this.containers = new ContainerService(new ContainerStore(join(config.dataRoot, 'containers')), source, tasks);
     this.containers.defaultRuntime = config.defaultRuntime;
   }
@@ -73,8 +67,11 @@ export class Engine {
   }
 
   /** Containers using an image, for rmi and prune. */
-  usedBy(imageId: string): string[] {
-    return this.containers.store.list().filter((c) => c.Image === imageId).map((c) => c.Id);
+  usedBy(imageId: string): { id: string; running: boolean }[] {
+    return this.containers.store
+      .list()
+      .filter((c) => c.Image === imageId)
+      .map((c) => ({ id: c.Id, running: c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting' }));
   }
 
   matchesImage(rec: ContainerRecord, ref: string): boolean {

@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     matchesImage: (rec, ref) => engine.matchesImage(rec, ref),
     graphData: (rec) => engine.graphData(rec),
   });
-  imageRoutes(api.router, { images: engine.images, usedBy: (id) => engine.usedBy(id) });
+  imageRoutes(api.router, { images: engine.images, usedBy: (id) => engine.usedBy(id), containerCount: (id) => engine.usedBy(id).length });
   for (const host of config.hosts) {
     await api.listen(host);
     log.info('API listen on ' + host.replace(/^unix:\/\//, ''));

@@ -89,6 +89,8 @@ export class MonitorConnection extends EventEmitter {
   /** Why the monitor could not even be spawned. */
   spawnError: Error | undefined;
   closed = false;
+  /** The monitor reported that the runtime's start succeeded. */
+  started = false;
   readonly #socket: Socket;
   readonly #decoder = new FrameDecoder();
 
@@ -126,6 +128,7 @@ export class MonitorConnection extends EventEmitter {
           this.emit('created', this.pid);
           break;
         case 'S':
+          this.started = true;
           if (this.state === 'connecting' || this.state === 'created') this.state = 'running';
           this.emit('started');
           break;
@@ -171,8 +174,7 @@ export class MonitorConnection extends EventEmitter {
   /** Hangs up; the monitor and its container carry on. */
   close(): void {
     if (this.closed) return;
-    this.#socket.end();
-    this.#socket.destroySoon();
+    this.#socket.destroySoon(); // after what is already written, 'c' included
   }
 
   /** Keeps the process alive while this connection is open. */
@@ -267,6 +269,7 @@ export function startAndWait(conn: MonitorConnection): Promise<{ pid: number }> 
     const fail = async () => {
       cleanup();
       if (conn.spawnError) return reject(new Error(`berth-monitor: ${conn.spawnError.message}`));
+      if (conn.state === 'exited') return reject(new Error('container exited before it started'));
       const message = conn.runtimeLog ? await runtimeError(conn.runtimeLog) : 'container runtime failed';
       reject(new Error(message));
     };
@@ -277,12 +280,14 @@ export function startAndWait(conn: MonitorConnection): Promise<{ pid: number }> 
     const cleanup = () => {
       conn.off('started', started);
       conn.off('failed', fail);
+      conn.off('exited', fail);
       conn.off('close', fail);
     };
-    if (conn.state === 'running' || conn.state === 'exited') return resolve({ pid: conn.pid ?? 0 });
-    if (conn.state === 'failed' || conn.closed) return void fail();
+    if (conn.started) return resolve({ pid: conn.pid ?? 0 });
+    if (conn.state === 'failed' || conn.state === 'exited' || conn.closed) return void fail();
     conn.on('started', started);
     conn.on('failed', fail);
+    conn.on('exited', fail);
     conn.on('close', fail);
     conn.start();
   });

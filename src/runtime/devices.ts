@@ -1,6 +1,6 @@
-// Device nodes and the devices cgroup: Docker's default allow list (deny all, then the
-// null/zero/full/random/urandom/tty/ptmx/pts nodes), --device mappings, --device-cgroup-rule
-// and, for privileged containers, every device node of the host.
+// Device nodes and the devices cgroup: Docker's default rules (deny all, allow the basic
+// character devices; runc adds its own /dev/full, ptmx and pts rules), --device mappings,
+// --device-cgroup-rule and, for privileged containers, every device node of the host.
 import { promises as fsp } from 'node:fs';
 import { join, posix } from 'node:path';
 import { badParameter } from '../util/errors.ts';

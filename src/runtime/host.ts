@@ -85,8 +85,9 @@ export async function hostFacts(): Promise<HostFacts> {
     readText('/sys/module/apparmor/parameters/enabled'),
     readText('/sys/devices/system/cpu/possible'),
   ]);
+  // v2 has swap limits wherever the memory controller is; v1 only with swap accounting (memsw).
   const swapLimit = version === 2
-    ? existsSync('/sys/fs/cgroup/memory.swap.max') || (await readText('/sys/fs/cgroup/cgroup.controllers'))?.includes('memory') === true
+    ? /\bmemory\b/.test((await readText('/sys/fs/cgroup/cgroup.controllers')) ?? '')
     : existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
   // Docker masks these (GHSA-6fw5-f8r9-fgfm) only where the host has them.
   const extraMaskedPaths = parseCpuList(possible ?? '')

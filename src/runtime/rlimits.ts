@@ -2,7 +2,10 @@
 // granted (root here lacks CAP_SYS_RESOURCE), and runc would only fail at start with an
 // obscure setrlimit error, so it is refused up front with a clear message.
 import { badParameter } from '../util/errors.ts';
-import type { OciRlimit, Ulimit } from './types.ts';
+import type { OciRlimit, RawJsonNumber, Ulimit } from './types.ts';
+
+// Node 26 has JSON.rawJSON; the TypeScript lib for our target does not declare it yet.
+const rawJSON = (JSON as unknown as { rawJSON(text: string): RawJsonNumber }).rawJSON;
 
 // Docker's (go-units) ulimit names; "as" is deliberately absent there too.
 const NAMES = new Set([
@@ -17,8 +20,8 @@ function toRlimit(v: number): bigint {
   return v < 0 ? UNLIMITED : BigInt(Math.trunc(v));
 }
 
-function toJsonValue(v: bigint): number | bigint {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+function toJsonValue(v: bigint): number | RawJsonNumber {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : rawJSON(v.toString());
 }
 
 export function containerRlimits(ulimits: readonly Ulimit[] | null | undefined, hostHard: Record<string, bigint | 'unlimited'>): OciRlimit[] {

@@ -18,6 +18,7 @@ import type { ContainerConfig, HostConfig, HostFacts, OciDevice, OciMount, OciSe
 import { resolveUser } from './user.ts';
 
 export { hostFacts } from './host.ts';
+export type { HostFacts, OciSpec } from './types.ts';
 
 export const OCI_VERSION = '1.0.2';
 /** Where Docker places the init binary (--init) inside the container. */
@@ -215,14 +216,4 @@ export async function generateSpec(input: SpecInput, host: HostFacts): Promise<O
 
   if (hc.Annotations && Object.keys(hc.Annotations).length) spec.annotations = { ...hc.Annotations };
   return spec;
-}
-
-/**
- * config.json text for a spec. Use this rather than JSON.stringify: rlimits of
- * "unlimited" are 2^64-1, which only a bigint holds and JSON.stringify refuses.
- */
-export function specJson(spec: OciSpec): string {
-  const marker = '\u0000bigint:';
-  const text = JSON.stringify(spec, (_key, value: unknown) => (typeof value === 'bigint' ? marker + value.toString() : value));
-  return text.replace(/"\\u0000bigint:(\d+)"/g, '$1');
 }

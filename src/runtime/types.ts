@@ -175,11 +175,18 @@ export interface HostConfig extends Resources {
 
 // ---- OCI runtime spec (the subset berth generates; field names per config.md / config-linux.md)
 
-/** Rlimit values are uint64; "unlimited" (2^64-1) does not fit a JS number, hence bigint. */
+/**
+ * A number JSON.stringify writes verbatim (made by JSON.rawJSON): rlimits are uint64 and
+ * "unlimited" (2^64-1) does not survive a JS number.
+ */
+export interface RawJsonNumber {
+  readonly rawJSON: string;
+}
+
 export interface OciRlimit {
   type: string;
-  hard: number | bigint;
-  soft: number | bigint;
+  hard: number | RawJsonNumber;
+  soft: number | RawJsonNumber;
 }
 
 export interface OciUser {

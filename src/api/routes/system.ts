@@ -63,7 +63,14 @@ export function systemRoutes(r: Router, s: SystemInfoSource): void {
         { Name: 'runc', Version: s.runtimeVersion(), Details: { GitCommit: '' } },
       ],
       Version: BERTH_VERSION,
-      ...details,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: '',
+      GoVersion: details.GoVersion,
+      Os: 'linux',
+      Arch: 'amd64',
+      KernelVersion: details.KernelVersion,
+      BuildTime: '',
     });
   });
 
