@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const bundle = join(d.dataRoot, '..', 'runc-bundle');
   try {
     // The raw runc side uses the image's own unpacked layer as its (read-only) rootfs.
-    const lower = (await d.docker(['image', 'inspect', '-f', '{{.GraphDriver.Data.LowerDir}}{{.GraphDriver.Data.UpperDir}}', 'busybox'])).stdout.trim().split(':')[0];
+    const lower = (await d.docker(['image', 'inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', 'busybox'])).stdout.trim(); // busybox has one layer
     await fsp.mkdir(bundle, { recursive: true });
     spawnSync('runc', ['spec'], { cwd: bundle });
     const spec = JSON.parse(await fsp.readFile(join(bundle, 'config.json'), 'utf8'));

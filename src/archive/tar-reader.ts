@@ -125,6 +125,7 @@ function cstr(data: Buffer): string {
 
 function applyPax(h: TarHeader, pax: Map<string, Buffer>): void {
   let other: Record<string, string> | undefined;
+  const libarchive: Array<[string, string]> = [];
   for (const [key, value] of pax) {
     const v = value.toString('utf8');
     switch (key) {
@@ -138,8 +139,20 @@ function applyPax(h: TarHeader, pax: Map<string, Buffer>): void {
       case 'mtime': h.mtime = new Date(paxNumber(key, v, true) * 1000); break;
       default:
         if (key.startsWith('SCHILY.xattr.')) h.xattrs[key.slice('SCHILY.xattr.'.length)] = value;
+        else if (key.startsWith('LIBARCHIVE.xattr.')) libarchive.push([key, v]);
         else (other ??= {})[key] = v;
     }
+  }
+  // bsdtar's own xattr records (URL-encoded name, base64 value); it usually writes SCHILY
+  // ones too, which win.
+  for (const [key, v] of libarchive) {
+    let name: string;
+    try {
+      name = decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length));
+    } catch {
+      throw invalidHeader(`bad PAX record ${key}`);
+    }
+    if (!(name in h.xattrs)) h.xattrs[name] = Buffer.from(v, 'base64');
   }
   if (other) h.pax = other;
 }

@@ -88,7 +88,8 @@ class Spool {
 }
 
 async function spoolArchive(store: ImageStore, input: AsyncIterable<Uint8Array>, spool: Spool): Promise<void> {
-  for await (const entry of readTar(input)) {
+  // Like docker load, accept the whole archive gzip'd or zstd'd too.
+  for await (const entry of readTar(decompress(input))) {
     const h = entry.header;
     const name = normalizeEntryPath(h.name);
     if (name === null || name === '') continue;
@@ -244,6 +245,7 @@ export async function load(store: ImageStore, input: AsyncIterable<Uint8Array>):
         lines.push(`Loaded image: ${familiarString(ref)}`);
       }
       if (plan.tags.length === 0) lines.push(`Loaded image ID: ${image.id}`);
+      store.emit('load', image.id);
     }
     return lines;
   } finally {
@@ -376,4 +378,5 @@ export async function save(store: ImageStore, names: readonly string[], out: Nod
     images.push({ config: await store.content.readBytes(image.id), layers, tags });
   }
   await writeArchive(out, images);
+  for (const image of images) store.emit('save', digestOf(image.config));
 }

@@ -45,6 +45,7 @@ export async function importImage(store: ImageStore, input: AsyncIterable<Uint8A
       history: [{ created, ...(opts.message ? { comment: opts.message } : {}) }],
     };
     const image = await store.createImage(Buffer.from(JSON.stringify(config)), { layerSources: new Map([[layer.digest, layer]]) });
+    store.emit('import', image.id);
     if (ref) await store.tag(image.id, referenceString(ref));
     return image.id;
   } finally {

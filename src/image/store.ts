@@ -30,9 +30,17 @@ import {
   type Reference,
 } from './reference.ts';
 import type { ImageConfig, ImageRuntimeConfig } from './types.ts';
-import { globMatch } from './glob.ts';
 import { boolFilter, has, matchKVList, parseTimestamp, validateFilters, values, type Filters } from './filters.ts';
-import { historyView, inspectView, summaryView, type HistoryItem, type ImageSummary, type ImageView } from './views.ts';
+import { historyView, inspectView, type HistoryItem, type ImageSummary, type ImageView } from './views.ts';
+import { listImages, type ListCandidate, type ListOptions } from './list.ts';
+import { RefIndex } from './refs.ts';
+import {
+  CONFLICT_ACTIVE_REFERENCE, CONFLICT_DEPENDENT_CHILD, CONFLICT_HARD, CONFLICT_RUNNING, CONFLICT_SOFT, CONFLICT_STOPPED,
+  isImageIdPrefix, isSingleReference, normalizeUsers, type DeleteItem, type UsedBy,
+} from './delete-rules.ts';
+
+export type { DeleteItem, ImageUser, UsedBy } from './delete-rules.ts';
+export type { ListOptions } from './list.ts';
 
 export interface LayerInfo {
   diffId: string;
@@ -75,19 +83,14 @@ export interface ImageRecord {
   lastTagTime: string | undefined;
 }
 
-/** A container that uses an image: a bare id counts as a stopped container. */
-export type ImageUser = string | { id: string; running: boolean };
-export type UsedBy = (imageId: string) => readonly ImageUser[];
-
-export interface DeleteItem {
-  Untagged?: string;
-  Deleted?: string;
-}
-
 export interface PruneReport {
   ImagesDeleted: DeleteItem[] | null;
   SpaceReclaimed: number;
 }
+
+/** Docker's image events (docker events): the actor is the image id, name its "name" attribute. */
+export type ImageEventAction = 'tag' | 'untag' | 'delete' | 'load' | 'import' | 'save';
+export type ImageEventListener = (action: ImageEventAction, id: string, name: string) => void;
 
 /** Where a new image's layer tars come from when the content store lacks them. */
 export type LayerSource = PendingBlob | (() => AsyncIterable<Uint8Array>);
@@ -100,29 +103,12 @@ export interface CreateOptions {
   layerSources?: ReadonlyMap<string, LayerSource>;
 }
 
-export interface ListOptions {
-  all?: boolean;
-  filters?: Filters;
-  /** Compute SharedSize (bytes of layers this image shares with others), as ?shared-size=1. */
-  sharedSize?: boolean;
-  /** Number of containers per image, for the Containers field (-1 when not given). */
-  containerCount?: (imageId: string) => number;
-}
-
 /** A snapshotter that can tell where a committed layer's files are (for GraphDriver data). */
 interface DiffDirs {
   diffDir(chainId: string): string;
 }
 
-const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'] as const;
 const PRUNE_FILTERS = ['dangling', 'label', 'label!', 'until'] as const;
-
-const CONFLICT_DEPENDENT_CHILD = 1;
-const CONFLICT_RUNNING = 2;
-const CONFLICT_ACTIVE_REFERENCE = 4;
-const CONFLICT_STOPPED = 8;
-const CONFLICT_HARD = CONFLICT_DEPENDENT_CHILD | CONFLICT_RUNNING;
-const CONFLICT_SOFT = CONFLICT_ACTIVE_REFERENCE | CONFLICT_STOPPED;
 
 interface DeleteConflict {
   hard: boolean;
@@ -130,44 +116,23 @@ interface DeleteConflict {
   error: EngineError;
 }
 
-const users = (list: readonly ImageUser[]) => list.map((u) => (typeof u === 'string' ? { id: u, running: false } : u));
-
-/** Docker's isImageIDPrefix: "sha256:3f57..." or "3f57..." prefixes of the id. */
-function isImageIdPrefix(id: string, s: string): boolean {
-  return id.startsWith(s) || id.slice('sha256:'.length).startsWith(s);
-}
-
-/** All references within one repository, with at most one tag (Docker's isSingleReference). */
-function isSingleReference(refs: readonly Reference[]): boolean {
-  if (refs.length <= 1) return refs.length === 1;
-  let single: Reference | undefined;
-  const canonical = new Set<string>();
-  for (const r of refs) {
-    if (r.digest !== undefined) canonical.add(fullName(r));
-    else if (!single) single = r;
-    else return false;
-  }
-  single ??= refs[0];
-  return canonical.size === 1 && canonical.has(fullName(single));
-}
-
 export class ImageStore {
   readonly root: string;
   readonly content: ContentStore;
   readonly snapshotter: Snapshotter;
   private readonly images = new Map<string, Entry>();
-  /** Full reference string -> image id. */
-  private readonly refs = new Map<string, string>();
-  /** Image id -> its full reference strings. */
-  private readonly refsByImage = new Map<string, Set<string>>();
+  private readonly refs: RefIndex;
   /** Chain id -> parent chain id ('' for a base layer): every snapshot this store made. */
   private readonly layerRegistry = new Map<string, string>();
   private readonly mutex = new Mutex();
+  /** Called after each image event; set by the daemon to feed /events. */
+  onEvent: ImageEventListener | undefined;
 
   constructor(root: string, content: ContentStore, snapshotter: Snapshotter) {
     this.root = root;
     this.content = content;
     this.snapshotter = snapshotter;
+    this.refs = new RefIndex(join(root, 'refs.json'));
   }
 
   private get imagesDir(): string {
@@ -176,11 +141,16 @@ export class ImageStore {
   private recordPath(id: string): string {
     return join(this.imagesDir, `${hexOf(id)}.json`);
   }
-  private get refsPath(): string {
-    return join(this.root, 'refs.json');
-  }
   private get layersPath(): string {
     return join(this.root, 'layers.json');
+  }
+
+  emit(action: ImageEventAction, id: string, name = id): void {
+    try {
+      this.onEvent?.(action, id, name);
+    } catch (err) {
+      log.warn('image event listener failed', { error: err });
+    }
   }
 
   // ---- start-up and repair ----
@@ -188,8 +158,6 @@ export class ImageStore {
   async init(): Promise<void> {
     await this.mutex.run(async () => {
       this.images.clear();
-      this.refs.clear();
-      this.refsByImage.clear();
       this.layerRegistry.clear();
       await fsp.mkdir(this.imagesDir, { recursive: true });
       for (const [chain, parent] of Object.entries((await readJson<Record<string, string>>(this.layersPath)) ?? {})) {
@@ -232,24 +200,10 @@ export class ImageStore {
       }
       if (registryChanged) await this.saveLayerRegistry();
 
-      const rawRefs = (await readJson<Record<string, string>>(this.refsPath)) ?? {};
-      let refsChanged = false;
-      for (const [key, id] of Object.entries(rawRefs)) {
-        if (this.images.has(id) && this.validRefKey(key)) this.addRefInMemory(key, id);
-        else refsChanged = true;
-      }
-      if (refsChanged) await this.saveRefs();
+      const refsChanged = await this.refs.load((id) => this.images.has(id));
+      if (refsChanged) await this.refs.save();
       await this.collectBlobs(await this.content.list());
     });
-  }
-
-  private validRefKey(key: string): boolean {
-    try {
-      const r = parseExact(key);
-      return r.domain !== '' && (r.tag !== undefined || r.digest !== undefined) && referenceString(r) === key;
-    } catch {
-      return false;
-    }
   }
 
   /** Reads and checks one record; undefined when its config, layer blobs or snapshots are gone. */
@@ -332,12 +286,8 @@ export class ImageStore {
     throw notFound(`No such image: ${familiarString(ref.digest !== undefined ? ref : withDefaultTag(ref))}`);
   }
 
-  private refsOf(id: string): string[] {
-    return [...(this.refsByImage.get(id) ?? [])].sort();
-  }
-
   private toRecord(e: Entry): ImageRecord {
-    const refs = this.refsOf(e.file.id).map(parseExact);
+    const refs = this.refs.of(e.file.id).map(parseExact);
     const layers = e.file.layers;
     return {
       id: e.file.id,
@@ -392,70 +342,18 @@ export class ImageStore {
 
   /** GET /images/json, with Docker's filters and dangling/intermediate rules; newest first. */
   list(opts: ListOptions = {}): ImageSummary[] {
-    const f = opts.filters;
-    validateFilters(f, LIST_FILTERS);
-    let danglingOnly = false;
-    if (has(f, 'dangling')) {
-      const v = values(f, 'dangling');
-      if (v.length === 1 && v[0] === 'true') danglingOnly = true;
-      else if (!(v.length === 1 && v[0] === 'false')) throw badParameter(`invalid filter 'dangling=${v.join(',')}'`);
-    }
-    let before: bigint | undefined;
-    for (const v of values(f, 'before')) {
-      const t = this.createdNanos(this.resolveEntry(v));
-      if (t !== undefined && (before === undefined || t < before)) before = t;
-    }
-    let since: bigint | undefined;
-    for (const v of values(f, 'since')) {
-      const t = this.createdNanos(this.resolveEntry(v));
-      if (t !== undefined && (since === undefined || t > since)) since = t;
-    }
-    let until: bigint | undefined;
-    for (const v of values(f, 'until')) {
-      const t = parseTimestamp(v);
-      if (until === undefined || t < until) until = t;
-    }
-    const patterns = values(f, 'reference');
-    const layerUse = opts.sharedSize ? this.layerUseCounts() : undefined;
-
-    const out: { created: bigint; summary: ImageSummary }[] = [];
-    for (const e of this.images.values()) {
-      const created = this.createdNanos(e);
-      if (before !== undefined && (created === undefined || created >= before)) continue;
-      if (since !== undefined && (created === undefined || created <= since)) continue;
-      if (until !== undefined && (created === undefined || created > until)) continue;
-      if (has(f, 'label') && !matchKVList(f, 'label', e.config.config?.Labels)) continue;
-      const v = this.view(e);
-      if (has(f, 'reference')) {
-        const keep = this.refsOf(e.file.id).map(parseExact).filter((r) =>
-          patterns.some((p) => globMatch(p, familiarString(r)) || globMatch(p, familiarName(r))),
-        );
-        v.repoTags = keep.filter((r) => r.tag !== undefined && r.digest === undefined).map(familiarString);
-        v.repoDigests = keep.filter((r) => r.digest !== undefined).map(familiarString);
-      }
-      if (v.repoTags.length === 0 && v.repoDigests.length === 0) {
-        if (!opts.all && this.children(e.file.id).length > 0) continue;
-        if (has(f, 'dangling') && !danglingOnly) continue;
-        if (has(f, 'reference')) continue;
-      } else if (danglingOnly && v.repoTags.length > 0) {
-        continue;
-      }
-      let shared = -1;
-      if (layerUse) shared = e.file.layers.reduce((n, l) => n + ((layerUse.get(l.chainId) ?? 0) > 1 ? l.size : 0), 0);
-      out.push({ created: created ?? 0n, summary: summaryView(v, shared, opts.containerCount ? opts.containerCount(e.file.id) : -1) });
-    }
-    out.sort((a, b) => (a.created === b.created ? 0 : a.created > b.created ? -1 : 1));
-    return out.map((x) => x.summary);
+    const candidates: ListCandidate[] = [...this.images.values()].map((e) => ({
+      view: this.view(e),
+      refs: this.refs.of(e.file.id).map(parseExact),
+      created: this.createdNanos(e),
+      hasChildren: this.children(e.file.id).length > 0,
+      layers: e.file.layers,
+    }));
+    return listImages(candidates, opts, (name) => this.createdNanos(this.resolveEntry(name)));
   }
 
   private createdNanos(e: Entry): bigint | undefined {
     return e.config.created ? parseRfc3339(e.config.created) : undefined;
-  }
-
-  private layerUseCounts(): Map<string, number> {
-    const n = new Map<string, number>();
-    for (const e of this.images.values()) for (const l of e.file.layers) n.set(l.chainId, (n.get(l.chainId) ?? 0) + 1);
-    return n;
   }
 
   // ---- creating images ----
@@ -558,10 +456,11 @@ export class ImageStore {
       if (ref.digest !== undefined) throw badParameter('refusing to create a tag with a digest reference');
       ref = withDefaultTag(ref);
       if (familiarName(ref) === 'sha256') throw badParameter('refusing to create an ambiguous tag using digest algorithm as name');
-      this.setRefInMemory(referenceString(ref), e.file.id);
-      await this.saveRefs();
+      this.refs.set(referenceString(ref), e.file.id);
+      await this.refs.save();
       e.file = { ...e.file, lastTagTime: rfc3339Nano() };
       await writeJsonAtomic(this.recordPath(e.file.id), e.file);
+      this.emit('tag', e.file.id, familiarString(ref));
     });
   }
 
@@ -579,38 +478,10 @@ export class ImageStore {
       const prev = this.refs.get(key);
       if (prev === id) return undefined;
       if (prev && ref.digest !== undefined) throw conflict(`Cannot overwrite digest ${ref.digest}`);
-      this.setRefInMemory(key, id);
-      await this.saveRefs();
+      this.refs.set(key, id);
+      await this.refs.save();
       return prev;
     });
-  }
-
-  private addRefInMemory(key: string, id: string): void {
-    this.refs.set(key, id);
-    let set = this.refsByImage.get(id);
-    if (!set) this.refsByImage.set(id, (set = new Set()));
-    set.add(key);
-  }
-
-  private setRefInMemory(key: string, id: string): void {
-    this.deleteRefInMemory(key);
-    this.addRefInMemory(key, id);
-  }
-
-  private deleteRefInMemory(key: string): boolean {
-    const old = this.refs.get(key);
-    if (old === undefined) return false;
-    this.refs.delete(key);
-    const set = this.refsByImage.get(old);
-    set?.delete(key);
-    if (set && set.size === 0) this.refsByImage.delete(old);
-    return true;
-  }
-
-  private async saveRefs(): Promise<void> {
-    const obj: Record<string, string> = {};
-    for (const k of [...this.refs.keys()].sort()) obj[k] = this.refs.get(k)!;
-    await writeJsonAtomic(this.refsPath, obj);
   }
 
   private async saveLayerRegistry(): Promise<void> {
@@ -628,21 +499,22 @@ export class ImageStore {
     const e = this.resolveEntry(nameOrId);
     const id = e.file.id;
     const records: DeleteItem[] = [];
-    let repoRefs = this.refsOf(id).map(parseExact);
+    let repoRefs = this.refs.of(id).map(parseExact);
     let removedRepositoryRef = false;
 
     if (!isImageIdPrefix(id, nameOrId)) {
       if (!force && isSingleReference(repoRefs)) {
-        const ctr = users(usedBy(id))[0];
+        const ctr = normalizeUsers(usedBy(id))[0];
         if (ctr) {
           throw conflict(`conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${shortId(ctr.id)} is using its referenced image ${shortId(id)}`);
         }
       }
       let parsed = withDefaultTag(parseReference(nameOrId));
       if (parsed.digest !== undefined) parsed = { domain: parsed.domain, path: parsed.path, digest: parsed.digest };
-      this.deleteRefInMemory(referenceString(parsed));
+      this.refs.delete(referenceString(parsed));
       records.push({ Untagged: familiarString(parsed) });
-      repoRefs = this.refsOf(id).map(parseExact);
+      this.emit('untag', id);
+      repoRefs = this.refs.of(id).map(parseExact);
       // Untagging the last tag of a repository also drops that repository's digest references.
       if (parsed.digest === undefined) {
         const name = fullName(parsed);
@@ -650,8 +522,9 @@ export class ImageStore {
           const remaining: Reference[] = [];
           for (const r of repoRefs) {
             if (r.digest !== undefined && fullName(r) === name) {
-              this.deleteRefInMemory(referenceString(r));
+              this.refs.delete(referenceString(r));
               records.push({ Untagged: familiarString(r) });
+              this.emit('untag', id);
             } else {
               remaining.push(r);
             }
@@ -659,7 +532,7 @@ export class ImageStore {
           repoRefs = remaining;
         }
       }
-      await this.saveRefs();
+      await this.refs.save();
       if (repoRefs.length > 0) return records;
       removedRepositoryRef = true;
     } else if (isSingleReference(repoRefs)) {
@@ -667,10 +540,11 @@ export class ImageStore {
       const c = this.checkConflict(id, mask, usedBy);
       if (c) throw c.error;
       for (const r of repoRefs) {
-        this.deleteRefInMemory(referenceString(r));
+        this.refs.delete(referenceString(r));
         records.push({ Untagged: familiarString(r) });
+        this.emit('untag', id);
       }
-      await this.saveRefs();
+      await this.refs.save();
     }
     await this.deleteHelper(id, records, force, prune, removedRepositoryRef, usedBy);
     return records;
@@ -683,12 +557,12 @@ export class ImageStore {
       error: conflict(`conflict: unable to delete ${shortId(id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${message}`),
     });
     if (mask & CONFLICT_DEPENDENT_CHILD && this.children(id).length > 0) return make(true, false, 'image has dependent child images');
-    const list = mask & (CONFLICT_RUNNING | CONFLICT_STOPPED) ? users(usedBy(id)) : [];
+    const list = mask & (CONFLICT_RUNNING | CONFLICT_STOPPED) ? normalizeUsers(usedBy(id)) : [];
     if (mask & CONFLICT_RUNNING) {
       const ctr = list.find((u) => u.running);
       if (ctr) return make(true, true, `image is being used by running container ${shortId(ctr.id)}`);
     }
-    if (mask & CONFLICT_ACTIVE_REFERENCE && this.refsOf(id).length > 0) return make(false, false, 'image is referenced in multiple repositories');
+    if (mask & CONFLICT_ACTIVE_REFERENCE && this.refs.of(id).length > 0) return make(false, false, 'image is referenced in multiple repositories');
     if (mask & CONFLICT_STOPPED) {
       const ctr = list.find((u) => !u.running);
       if (ctr) return make(false, true, `image is being used by stopped container ${shortId(ctr.id)}`);
@@ -697,7 +571,7 @@ export class ImageStore {
   }
 
   private isDangling(id: string): boolean {
-    return this.refsOf(id).length === 0 && this.children(id).length === 0;
+    return this.refs.of(id).length === 0 && this.children(id).length === 0;
   }
 
   private async deleteHelper(id: string, records: DeleteItem[], force: boolean, prune: boolean, quiet: boolean, usedBy: UsedBy): Promise<void> {
@@ -708,14 +582,16 @@ export class ImageStore {
       throw c.error;
     }
     const parent = this.images.get(id)?.file.parent;
-    const refs = this.refsOf(id);
+    const refs = this.refs.of(id);
     for (const key of refs) {
-      this.deleteRefInMemory(key);
+      this.refs.delete(key);
       records.push({ Untagged: familiarize(key) });
+      this.emit('untag', id);
     }
-    if (refs.length) await this.saveRefs();
-    const removedLayers = await this.deleteImage(id, users(usedBy(id)).length > 0);
+    if (refs.length) await this.refs.save();
+    const removedLayers = await this.deleteImage(id, normalizeUsers(usedBy(id)).length > 0);
     records.push({ Deleted: id });
+    this.emit('delete', id);
     for (const chain of removedLayers) records.push({ Deleted: chain });
     if (!prune || !parent || !this.images.has(parent)) return;
     await this.deleteHelper(parent, records, false, true, true, usedBy);
@@ -805,7 +681,7 @@ export class ImageStore {
 
       const candidates: string[] = [];
       for (const [id, e] of this.images) {
-        const refs = this.refsOf(id);
+        const refs = this.refs.of(id);
         // "Heads" only in dangling mode: images that are nobody's parent.
         if (danglingOnly && this.children(id).length > 0) continue;
         if (refs.length === 0 && this.children(id).length > 0) continue;
@@ -819,7 +695,7 @@ export class ImageStore {
       const deleted: DeleteItem[] = [];
       for (const id of candidates) {
         if (!this.images.has(id) || usedBy(id).length > 0) continue;
-        const refs = this.refsOf(id).map(parseExact);
+        const refs = this.refs.of(id).map(parseExact);
         const names: string[] = [];
         if (refs.length > 0) {
           if (!danglingOnly || !refs.some((r) => r.tag !== undefined)) names.push(...refs.map(referenceString));

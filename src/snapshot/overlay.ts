@@ -11,7 +11,7 @@
 //
 // Mount data is limited to one page. As Docker's overlay2 does, lowerdir names layers by
 // their short links (root/l/XXXXXXXXXXXX) rather than by 64-hex-digit paths, which keeps
-// about 80 layers within a page for a typical root; beyond that mountAll() (mount.ts)
+// about 100 layers within a page for a root like /var/lib/berth/overlay2; beyond that mountAll() (mount.ts)
 // switches to paths relative to root, which fits overlayfs's own limit of 500 layers.
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';

@@ -143,6 +143,10 @@ describe('image archives', () => {
       assert.deepEqual(got.config, want.config, name);
     }
     assert.equal(await fsp.readFile(join(diffDir(dst, dst.resolve('app:1').chainId!), 'etc/conf'), 'utf8'), 'v1');
+    // A compressed archive loads too (docker load -i image.tar.gz).
+    const third = await newStore();
+    assert.equal((await load(third, once(gzipSync(archive)))).length, 4);
+    assert.equal(third.resolve('app:1').id, a.id);
     // The archive saved again from the second store is byte-identical.
     assert.ok(Buffer.compare(await saveToBuffer(dst, ['app:1', 'localhost:5000/app:prod', 'base', c.id]), archive) === 0);
   });

@@ -135,6 +135,8 @@ describe('ImageStore', () => {
 
   test('removing by name untags; the last name deletes the image, its snapshots and blobs', async () => {
     const img = await makeImage(store, { layers: [{ a: '1' }, { b: '2' }] });
+    const events: string[] = [];
+    store.onEvent = (action, id, name) => events.push(`${action} ${id === img.id ? 'ID' : id} ${name === img.id ? 'ID' : name}`);
     await store.tag(img.id, 'one');
     await store.tag(img.id, 'two:v2');
     assert.deepEqual(await store.remove('one', {}, usedBy), [{ Untagged: 'one:latest' }]);
@@ -146,6 +148,7 @@ describe('ImageStore', () => {
     assert.equal(await snaps.has(c0), false);
     assert.equal(await snaps.has(c1), false);
     assert.deepEqual(await content.list(), []);
+    assert.deepEqual(events, ['tag ID one:latest', 'tag ID two:v2', 'untag ID ID', 'untag ID ID', 'delete ID ID']);
     await assert.rejects(store.remove('two:v2', {}, usedBy), status(404, 'No such image: two:v2'));
   });
 

@@ -11,6 +11,7 @@ import type { TarSpec } from './snapshotter-suite.ts';
 import { OverlaySnapshotter } from '../../src/snapshot/overlay.ts';
 import { mountAll, unmount } from '../../src/snapshot/mount.ts';
 import { packOverlayDiff, readTar } from '../../src/archive/tar.ts';
+import * as native from '../../src/util/native.ts';
 import { lgetxattr } from '../../src/util/native.ts';
 
 snapshotterSuite('overlay', (root) => new OverlaySnapshotter(root));
@@ -170,6 +171,20 @@ describe('OverlaySnapshotter specifics', () => {
     await assert.rejects(fsp.writeFile(join(m, 'x'), 'x'), (e: NodeJS.ErrnoException) => e.code === 'EROFS');
     await unmount(m);
     assert.deepEqual(await fsp.readdir(m), []);
+  });
+
+  test('the native addon throws Node-style errors and agrees on mount constants', async () => {
+    const missing = join(base, 'missing', 'node');
+    assert.throws(() => native.mknod(missing, constants.S_IFIFO | 0o600), {
+      code: 'ENOENT', errno: -2, syscall: 'mknod', path: missing, message: `ENOENT: no such file or directory, mknod '${missing}'`,
+    });
+    assert.throws(() => native.umount2(base, native.MNT_DETACH), { code: 'EINVAL', syscall: 'umount2' });
+    assert.equal(native.lgetxattr(base, 'user.absent'), null);
+    const addon = native.nativeAddon();
+    for (const name of ['MS_RDONLY', 'MS_NOSUID', 'MS_NODEV', 'MS_NOEXEC', 'MS_REMOUNT', 'MS_BIND', 'MS_REC', 'MS_PRIVATE', 'MS_SLAVE', 'MS_SHARED', 'MNT_FORCE', 'MNT_DETACH'] as const) {
+      assert.equal(native[name], addon[name], name);
+    }
+    await unmount(base); // not mounted: not an error
   });
 
   test('a device node in a layer keeps its numbers', async () => {

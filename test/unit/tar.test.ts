@@ -253,6 +253,16 @@ describe('tar', () => {
     assert.equal(e!.header.pax, undefined);
   });
 
+  test("bsdtar's LIBARCHIVE.xattr records are read; SCHILY ones win", async () => {
+    const tar = await write([{
+      name: 'f', type: 'file',
+      xattrs: { 'user.both': Buffer.from('schily') },
+      pax: { 'LIBARCHIVE.xattr.user.lib%20x': Buffer.from([0, 1, 2]).toString('base64'), 'LIBARCHIVE.xattr.user.both': Buffer.from('lib').toString('base64') },
+    }]);
+    const [e] = await readAll(tar);
+    assert.deepEqual(e!.header.xattrs, { 'user.both': Buffer.from('schily'), 'user.lib x': Buffer.from([0, 1, 2]) });
+  });
+
   for (const format of ['gnu', 'pax', 'ustar'] as const) {
     test(`archives GNU tar writes in ${format} format unpack to the same tree`, async () => {
       const src = join(base, 'src');

@@ -21,9 +21,8 @@ export function imageRoutes(r: Router, d: ImageRouteDeps): void {
   });
 
   r.add('POST', '/images/prune', async (ctx) => {
-    const filters = ctx.filters();
-    const all = (filters.dangling ?? []).some((v) => v === 'false' || v === '0');
-    ctx.send(200, await images.prune({ all, filters }, d.usedBy));
+    // `image prune -a` arrives as the filter dangling=false.
+    ctx.send(200, await images.prune({ filters: ctx.filters() }, d.usedBy));
   });
 
   r.add('GET', '/images/get', async (ctx) => {
