@@ -97,7 +97,7 @@ export type LayerSource = PendingBlob | (() => AsyncIterable<Uint8Array>);
 
 export interface CreateOptions {
   parent?: string;
-  /** Digests of manifests known to describe this image (kept in the content store if present there). */
+  /** Digests of manifests known to describe this image (e.g. from an OCI archive). */
   manifests?: string[];
   /** Uncompressed layer tars by diff id, for layers the content store does not have yet. */
   layerSources?: ReadonlyMap<string, LayerSource>;

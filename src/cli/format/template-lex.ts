@@ -53,8 +53,7 @@ export function lex(name: string, src: string): Token[] {
     }
     pos = open + 2 + (trimLeft ? 2 : 0);
     // Comments: {{/* ... */}}
-    const afterOpen = src.slice(pos).match(/^[ \t\r\n]*/)![0];
-    if (src.startsWith('/*', pos) || (trimLeft && src.startsWith('/*', pos))) {
+    if (src.startsWith('/*', pos)) {
       const end = src.indexOf('*/', pos + 2);
       if (end < 0) fail('unclosed comment', pos);
       let after = end + 2;
@@ -69,7 +68,6 @@ export function lex(name: string, src: string): Token[] {
       trimNextText = trimRight;
       continue;
     }
-    void afterOpen;
     tokens.push({ type: 'leftDelim', val: '{{', pos: open, line });
     // Inside an action.
     let parenDepth = 0;
@@ -93,15 +91,11 @@ export function lex(name: string, src: string): Token[] {
       const ch = src[pos];
       if (SPACE.has(ch)) {
         const start = pos;
-        while (pos < src.length && SPACE.has(src[pos]) && !(src.startsWith('-}}', pos + 1) && SPACE.has(src[pos]) && pos + 1 < src.length && !SPACE.has(src[pos + 1]))) {
-          if (src[pos] === '\n') line++;
-          pos++;
-        }
-        if (pos === start) {
-          // A single space before " -}}": handled at the top of the loop.
-          continue;
-        }
-        tokens.push({ type: 'space', val: src.slice(start, pos), pos: start, line });
+        while (pos < src.length && SPACE.has(src[pos])) pos++;
+        // Leave the space of a " -}}" for the right-delimiter check.
+        if (src.startsWith('-}}', pos)) pos--;
+        line += (src.slice(start, pos).match(/\n/g) ?? []).length;
+        if (pos > start) tokens.push({ type: 'space', val: src.slice(start, pos), pos: start, line });
         continue;
       }
       if (ch === '|') {
