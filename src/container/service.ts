@@ -52,6 +52,8 @@ export class ContainerService {
   private readonly live = new Map<string, Live>();
   private readonly tombstones = new Map<string, { code: number; at: number }>();
   defaultRuntime = 'runc';
+  /** Called after a container is removed (the image store collects layers nothing uses). */
+  onRemoved: (() => void) | undefined;
 
   constructor(store: ContainerStore, images: ImageSource, tasks: TaskRunner) {
     this.store = store;
@@ -313,6 +315,7 @@ export class ContainerService {
     this.wake(l, rec.State.ExitCode, ['not-running', 'next-exit', 'removed']);
     l.hub.close();
     this.live.delete(rec.Id);
+    this.onRemoved?.();
   }
 
   // ---- wait ----

@@ -15,6 +15,7 @@ import { OciRuntimeCli, type RuntimeDriver } from '../runtime/runtime.ts';
 import { hostFacts, type HostFacts } from '../runtime/spec.ts';
 import { newId } from '../util/ids.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { log } from '../util/log.ts';
 
 export class Engine {
   readonly config: DaemonConfig;
@@ -63,7 +64,16 @@ export class Engine {
     await engine.snapshotter.init();
     await engine.images.init();
     await engine.containers.init();
+    // Snapshots left by images force-removed while containers used them, or by a crash.
+    await engine.collectLayers();
+    engine.containers.onRemoved = () => void engine.collectLayers();
     return engine;
+  }
+
+  /** Removes image layers that no image and no container needs any more. */
+  async collectLayers(): Promise<void> {
+    const inUse = this.containers.store.list().flatMap((c) => (c.SnapshotParent ? [c.SnapshotParent] : []));
+    await this.images.gcLayers(inUse).catch((err) => log.warn('layer collection failed', { error: err }));
   }
 
   /** Containers using an image, for rmi and prune. */

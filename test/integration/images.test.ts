@@ -100,3 +100,22 @@ test('image prune removes dangling images', async () => {
   await d.docker(['rmi', 'tobedangling:1']);
   assert.match((await d.docker(['images', '--format', '{{.Repository}}'])).stdout, /busybox/);
 });
+
+test('layers of an image force-removed under a container go when the container goes', async () => {
+  const rootfs = join(work, 'gc-rootfs');
+  await fsp.mkdir(join(rootfs, 'bin'), { recursive: true });
+  await fsp.copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+  await fsp.writeFile(join(rootfs, 'marker'), `gc ${Date.now()}\n`);
+  const tarFile = join(work, 'gc.tar');
+  await run('tar', ['-C', rootfs, '-cf', tarFile, '.']);
+  assert.equal((await d.docker(['import', tarFile, 'gc:1'])).code, 0);
+  const snapshots = join(d.dataRoot, 'overlay2', 'snapshots');
+  const before = (await fsp.readdir(snapshots)).length;
+  await d.docker(['create', '--name', 'gc-user', 'gc:1', '/bin/busybox', 'true']);
+  const rmi = await d.docker(['rmi', '-f', 'gc:1']);
+  assert.equal(rmi.code, 0, rmi.stderr);
+  assert.equal((await fsp.readdir(snapshots)).length, before, 'the layer under a container must stay');
+  assert.equal((await d.docker(['start', '-a', 'gc-user'])).code, 0);
+  await d.docker(['rm', 'gc-user']);
+  assert.equal((await fsp.readdir(snapshots)).length, before - 1);
+});
