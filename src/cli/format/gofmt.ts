@@ -48,11 +48,24 @@ export function formatValue(v: unknown, nested = false): string {
   return String(v);
 }
 
-/** The top-level print of a template action: a JSON null from a map prints "<no value>". */
-export function printValue(v: unknown): string {
-  if (v === null || v === undefined) return '<no value>';
+/**
+ * The top-level print of a template action: a JSON null from a map prints "<no value>";
+ * `nullIsNil` prints it "<nil>" instead, as a nil pointer of docker's typed inspect structs.
+ */
+export function printValue(v: unknown, nullIsNil = false): string {
+  if (v === undefined) return '<no value>';
+  if (v === null) return nullIsNil ? '<nil>' : '<no value>';
   return formatValue(v);
 }
+
+/** Names of the fields the API defines as maps (their keys print sorted, as Go's maps do). */
+export const MAP_FIELDS = new Set([
+  'Labels', 'Volumes', 'ExposedPorts', 'PortBindings', 'Ports', 'Networks', 'DriverOpts', 'Tmpfs', 'Sysctls', 'StorageOpt',
+  'Annotations', 'Data', 'Options', 'Runtimes', 'IndexConfigs', 'Details', 'Secrets', 'Configs',
+]);
+
+/** The field name a map value was read from (set by the template engine). */
+export const FIELD_NAME = new WeakMap<object, string>();
 
 function escapeJsonString(s: string, escapeHTML: boolean): string {
   let out = JSON.stringify(s).replace(/[\u2028\u2029]/g, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
@@ -64,7 +77,7 @@ function escapeJsonString(s: string, escapeHTML: boolean): string {
  * encoding/json's output. Plain objects keep their key order (the order the daemon sent,
  * which is its struct order); `sortKeys` orders them as Go orders the keys of a map.
  */
-export function goJson(v: unknown, escapeHTML = false, sortKeys = false): string {
+export function goJson(v: unknown, escapeHTML = false, sortKeys = false, fieldName?: string): string {
   if (v === undefined || v === null || v === GO_NIL) return 'null';
   if (typeof v === 'string') return escapeJsonString(v, escapeHTML);
   if (typeof v === 'number') return Number.isFinite(v) ? (Number.isInteger(v) && Math.abs(v) >= 1e21 ? formatFloat(v, 'e', -1).replace(/e([+-])0?(\d)/, 'e$1$2') : JSON.stringify(v)) : 'null';
@@ -73,8 +86,10 @@ export function goJson(v: unknown, escapeHTML = false, sortKeys = false): string
   if (Array.isArray(v)) return '[' + v.map((x) => goJson(x, escapeHTML, sortKeys)).join(',') + ']';
   if (isGoStruct(v)) return goJson(v.toJSON(), true, true);
   if (isMap(v)) {
-    const keys = sortKeys ? Object.keys(v).sort() : Object.keys(v);
-    return '{' + keys.filter((k) => v[k] !== undefined).map((k) => escapeJsonString(k, escapeHTML) + ':' + goJson(v[k], escapeHTML, sortKeys)).join(',') + '}';
+    const name = fieldName ?? FIELD_NAME.get(v);
+    const isGoMap = sortKeys || (name !== undefined && MAP_FIELDS.has(name));
+    const keys = isGoMap ? Object.keys(v).sort() : Object.keys(v);
+    return '{' + keys.filter((k) => v[k] !== undefined).map((k) => escapeJsonString(k, escapeHTML) + ':' + goJson(v[k], escapeHTML, sortKeys, isGoMap ? '' : k)).join(',') + '}';
   }
   return 'null';
 }

@@ -136,14 +136,13 @@ class Parser {
   }
 
   /** Parses a list up to {{end}} or {{else}}; returns which one ended it. */
-  private itemList(context: string): { list: Node[]; end: 'end' | 'else' } {
+  private itemList(): { list: Node[]; end: 'end' | 'else' } {
     const list: Node[] = [];
     for (;;) {
       const t = this.peek();
       if (t.type === 'eof') this.fail(`unexpected EOF`, t);
       const { node, end } = this.textOrAction();
       if (end) return { list, end };
-      void context;
       if (node) list.push(node);
     }
   }
@@ -190,7 +189,7 @@ class Parser {
     const mark = this.vars.length;
     const pipe = this.pipeline(kind, true);
     if (pipe.cmds.length === 0) this.fail(`missing value for ${kind}`, tok);
-    const { list, end } = this.itemList(kind);
+    const { list, end } = this.itemList();
     let elseList: Node[] | undefined;
     if (end === 'else') {
       const nt = this.peekNonSpace();
@@ -200,7 +199,7 @@ class Parser {
         elseList = [this.control(kind, kw)];
       } else {
         this.expect('rightDelim', 'else');
-        const r = this.itemList(kind);
+        const r = this.itemList();
         if (r.end !== 'end') this.fail(`expected end; found {{else}}`);
         elseList = r.list;
       }
@@ -228,7 +227,7 @@ class Parser {
     else this.expect('rightDelim', 'define clause');
     const saved = this.vars;
     this.vars = ['$'];
-    const { list, end } = this.itemList(tok.val);
+    const { list, end } = this.itemList();
     if (end !== 'end') this.fail(`unexpected {{else}} in ${tok.val}`);
     this.vars = saved;
     this.defines.set(name, list);
@@ -312,13 +311,15 @@ class Parser {
     const node = this.term();
     if (this.peek().type !== 'field') return node;
     const idents: string[] = [];
+    // Go gives a chained node the position of its second element.
+    const chainPos = this.peek().pos;
     while (this.peek().type === 'field') idents.push(this.next().val.slice(1));
-    if (node.kind === 'field') return { kind: 'field', pos: node.pos, idents: [...node.idents, ...idents] };
-    if (node.kind === 'variable') return { kind: 'variable', pos: node.pos, name: node.name, idents: [...node.idents, ...idents] };
+    if (node.kind === 'field') return { kind: 'field', pos: chainPos, idents: [...node.idents, ...idents] };
+    if (node.kind === 'variable') return { kind: 'variable', pos: chainPos, name: node.name, idents: [...node.idents, ...idents] };
     if (node.kind === 'bool' || node.kind === 'string' || node.kind === 'number' || node.kind === 'nil' || node.kind === 'dot') {
       this.fail(`unexpected . after term ${JSON.stringify(argText(node))}`);
     }
-    return { kind: 'chain', pos: node.pos, node, idents };
+    return { kind: 'chain', pos: chainPos, node, idents };
   }
 
   private term(): Arg {

@@ -1,0 +1,109 @@
+// The command table: names, usage text and the module that implements each command. Only
+// the chosen command's module is loaded, so starting the CLI stays cheap.
+
+export interface Entry {
+  /** Names it answers to (first is its own name). */
+  names: string[];
+  module: string;
+  use: string;
+  short: string;
+  aliases?: string;
+}
+
+export interface Group {
+  name: string;
+  short: string;
+  commands: Entry[];
+}
+
+const A = (s: string) => s.replace(/docker/g, 'berth');
+
+const run: Entry = { names: ['run'], module: './commands/run.ts', use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', aliases: A('docker container run, docker run') };
+const create: Entry = { names: ['create'], module: './commands/create.ts', use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', aliases: A('docker container create, docker create') };
+const start: Entry = { names: ['start'], module: './commands/start.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Start one or more stopped containers', aliases: A('docker container start, docker start') };
+const psAliases = A('docker container ls, docker container list, docker container ps, docker ps');
+const stop: Entry = { names: ['stop'], module: './commands/stop.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Stop one or more running containers', aliases: A('docker container stop, docker stop') };
+const kill: Entry = { names: ['kill'], module: './commands/kill.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Kill one or more running containers', aliases: A('docker container kill, docker kill') };
+const rmAliases = A('docker container rm, docker container remove, docker rm');
+const wait: Entry = { names: ['wait'], module: './commands/wait.ts', use: 'CONTAINER [CONTAINER...]', short: 'Block until one or more containers stop, then print their exit codes', aliases: A('docker container wait, docker wait') };
+const logs: Entry = { names: ['logs'], module: './commands/logs.ts', use: '[OPTIONS] CONTAINER', short: 'Fetch the logs of a container', aliases: A('docker container logs, docker logs') };
+const restart: Entry = { names: ['restart'], module: './commands/restart.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Restart one or more containers', aliases: A('docker container restart, docker restart') };
+const imagesAliases = A('docker image ls, docker image list, docker images');
+const tag: Entry = { names: ['tag'], module: './commands/tag.ts', use: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', aliases: A('docker image tag, docker tag') };
+const rmiAliases = A('docker image rm, docker image remove, docker rmi');
+const history: Entry = { names: ['history'], module: './commands/history.ts', use: '[OPTIONS] IMAGE', short: 'Show the history of an image', aliases: A('docker image history, docker history') };
+const importE: Entry = { names: ['import'], module: './commands/import.ts', use: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]', short: 'Import the contents from a tarball to create a filesystem image', aliases: A('docker image import, docker import') };
+const save: Entry = { names: ['save'], module: './commands/save.ts', use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', aliases: A('docker image save, docker save') };
+const load: Entry = { names: ['load'], module: './commands/load.ts', use: '[OPTIONS]', short: 'Load an image from a tar archive or STDIN', aliases: A('docker image load, docker load') };
+
+/** Top-level commands, in docker's help order. */
+export const TOP: Entry[] = [
+  create,
+  history,
+  importE,
+  { names: ['images'], module: './commands/images.ts', use: '[OPTIONS] [REPOSITORY[:TAG]]', short: 'List images', aliases: imagesAliases },
+  { names: ['info'], module: './commands/info.ts', use: '[OPTIONS]', short: 'Display system-wide information', aliases: A('docker system info, docker info') },
+  { names: ['inspect'], module: './commands/inspect.ts', use: '[OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on Berth objects' },
+  kill,
+  load,
+  logs,
+  { names: ['ps'], module: './commands/ps.ts', use: '[OPTIONS]', short: 'List containers', aliases: psAliases },
+  restart,
+  { names: ['rm'], module: './commands/rm.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Remove one or more containers', aliases: rmAliases },
+  { names: ['rmi'], module: './commands/rmi.ts', use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Remove one or more images', aliases: rmiAliases },
+  run,
+  save,
+  start,
+  stop,
+  tag,
+  { names: ['version'], module: './commands/version.ts', use: '[OPTIONS]', short: 'Show the Berth version information' },
+  wait,
+];
+
+export const GROUPS: Group[] = [
+  {
+    name: 'container',
+    short: 'Manage containers',
+    commands: [
+      create,
+      { names: ['inspect'], module: './commands/container-inspect.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Display detailed information on one or more containers' },
+      kill,
+      logs,
+      { names: ['ls', 'list', 'ps'], module: './commands/ps.ts', use: '[OPTIONS]', short: 'List containers', aliases: psAliases },
+      restart,
+      { names: ['rm', 'remove'], module: './commands/rm.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Remove one or more containers', aliases: rmAliases },
+      run,
+      start,
+      stop,
+      wait,
+    ],
+  },
+  {
+    name: 'image',
+    short: 'Manage images',
+    commands: [
+      history,
+      importE,
+      { names: ['inspect'], module: './commands/image-inspect.ts', use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Display detailed information on one or more images' },
+      load,
+      { names: ['ls', 'list'], module: './commands/images.ts', use: '[OPTIONS] [REPOSITORY[:TAG]]', short: 'List images', aliases: imagesAliases },
+      { names: ['prune'], module: './commands/image-prune.ts', use: '[OPTIONS]', short: 'Remove unused images' },
+      { names: ['rm', 'rmi', 'remove'], module: './commands/rmi.ts', use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Remove one or more images', aliases: rmiAliases },
+      save,
+      tag,
+    ],
+  },
+  {
+    name: 'system',
+    short: 'Manage berth',
+    commands: [{ names: ['info'], module: './commands/info.ts', use: '[OPTIONS]', short: 'Display system-wide information', aliases: A('docker system info, docker info') }],
+  },
+];
+
+export function findTop(name: string): Entry | undefined {
+  return TOP.find((e) => e.names.includes(name));
+}
+
+export function findGroup(name: string): Group | undefined {
+  return GROUPS.find((g) => g.name === name);
+}
