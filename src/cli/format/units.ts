@@ -30,23 +30,8 @@ export function bytesSize(size: number): string {
   return formatFloat(n, 'g', 4) + unit;
 }
 
-/** "5 seconds", "About a minute", "2 hours": the age of a thing in milliseconds. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
-}
+// go-units' HumanDuration is shared with the daemon (ps STATUS strings).
+export { humanDuration } from '../../util/time.ts';
 
 const DECIMAL_MAP: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
 const BINARY_MAP: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
