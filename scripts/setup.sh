@@ -12,12 +12,14 @@ fi
 
 # System packages: the OCI runtime, networking tools, busybox for the base image, a C compiler.
 need=""
-for pair in runc:runc ip:iproute2 nft:nftables busybox:busybox-static gcc:gcc make:make setfattr:attr; do
+for pair in runc:runc ip:iproute2 nft:nftables busybox:busybox-static gcc:gcc make:make; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
 done
 # busybox must be the static build: it is copied into the image.
 if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&1; then need="$need busybox-static"; fi
+# The monitor links statically (smaller resident size): it needs libc.a.
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need="$need libc6-dev"
 if [ -n "$need" ]; then
   say "installing:$need"
   export DEBIAN_FRONTEND=noninteractive
