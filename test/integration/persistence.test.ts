@@ -31,3 +31,16 @@ test('a restart after kill -9 finds containers, images and tags', async () => {
   assert.equal((await d.docker(['start', '-a', 'kept-created'])).stdout, 'hi\n');
   await d.docker(['rm', '-f', 'kept-created', 'kept-exited', 'kept-running']);
 });
+
+test('SIGTERM stops running containers and the daemon exits 0', async () => {
+  // sleep as pid 1 ignores SIGTERM: the stop timeout (1 s here, 10 s by default) ends in SIGKILL.
+  const id = (await d.docker(['run', '-d', '--stop-timeout', '1', 'busybox', 'sleep', '600'])).stdout.trim();
+  const pid = Number((await d.docker(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim());
+  assert.ok(pid > 0);
+  assert.equal(await d.stop('SIGTERM'), 0);
+  assert.throws(() => process.kill(pid, 0), /ESRCH/);
+  await d.restart();
+  const st = await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]);
+  assert.equal(st.stdout.trim(), 'exited 137');
+  await d.docker(['rm', id]);
+});
