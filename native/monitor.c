@@ -1,13 +1,15 @@
 // berth-monitor: one small process per running container, in the role of
-// containerd-shim / conmon. It runs the OCI runtime's `create` and `start`, owns
-// the container's stdio, writes the json-file log, reaps the container and
-// records its exit status in a file. It does not depend on berthd, which may be
+// containerd-shim / conmon. It runs the OCI runtime (`run --detach`, one process; or
+// `create`, then `start` when asked with --wait-start), owns the container's stdio,
+// writes the json-file log, reaps the container, records its exit status in a file and
+// then has the runtime delete the container. It does not depend on berthd, which may be
 // killed and restarted while the container runs: berthd talks to it over unix
 // sockets (fd 3 at spawn, --socket afterwards) with a framed protocol:
 // 1 byte type, 4 bytes big-endian payload length, payload.
 //
 // Monitor -> client: 'o' stdout data, 'e' stderr data, 'C' created (pid),
-//                    'S' started, 'F' failed ("create N" / "start N"), 'X' exited (code).
+//                    'S' started, 'F' failed ("create N" / "start N"), 'X' exited (code),
+//                    'T' the exit's time (RFC 3339, as in the exit file; just before 'X').
 // Client -> monitor: 'i' stdin data, 'c' close stdin, 'r' resize ("ROWS COLS"), 'S' start.
 //
 // Memory stays bounded: fixed tables and buffers, except the per-client output
@@ -42,7 +44,7 @@
 #define STDIN_HIGH ((size_t)64 << 10)    // stop reading clients while this much stdin waits
 #define CHUNK ((size_t)32 << 10)         // one read from a pipe or a client
 #define LINE_MAX_LEN ((size_t)16 << 10)  // Docker splits log lines longer than this
-#define HOLD_MAX ((size_t)4 << 10)       // runtime text kept per stream while `create` runs
+#define HOLD_MAX ((size_t)4 << 10)       // output kept per stream while the runtime's create/run runs
 #define DRAIN_MS 1000                    // how long pipes may stay open after the exit
 #define FLUSH_MS 2000                    // how long clients get to take their last frames
 #define EARLY_MAX 16                     // children reaped before the container pid was known
@@ -202,7 +204,7 @@ struct stream {
   char frame;            // frame type for clients
   unsigned char line[LINE_MAX_LEN];
   size_t line_len;
-  unsigned char held[HOLD_MAX];  // read while `create` ran: the runtime's own text
+  unsigned char held[HOLD_MAX];  // read while create/run ran: not yet known to be the container's
   size_t held_len;
 };
 
@@ -227,6 +229,12 @@ static int have_pending_ws;
 static pid_t create_pid = -1, start_pid = -1, container_pid;
 static int create_status, start_status, create_reaped, start_reaped;
 static int created, started, start_requested;
+// `run --detach` instead of `create` + `start`: one runtime process less on the way to a
+// running container. The container may write before the runtime exits, so what the
+// pipes hold then is kept back (and the pipes left unread once the hold is full) until
+// the runtime's exit status tells whose text it was: the container's on success, the
+// runtime's error on failure (discarded: the runtime's --log carries it to berthd).
+static int run_mode;
 static int exited, exit_status;
 static struct timespec exit_time;
 static long long drain_deadline;
@@ -555,7 +563,14 @@ static void stream_eof(struct stream *s) {
 
 // One read; returns 1 when data came, 0 otherwise.
 static int stream_read(struct stream *s) {
-  ssize_t n = read(s->fd, scratch, sizeof scratch);
+  unsigned char *buf = scratch;
+  size_t cap = sizeof scratch;
+  if (!created && run_mode) {
+    buf = s->held + s->held_len;  // nothing may be dropped: it can be the container's
+    cap = HOLD_MAX - s->held_len;
+    if (cap == 0) return 0;
+  }
+  ssize_t n = read(s->fd, buf, cap);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
   if (n <= 0) {  // EOF, or EIO from a pty master whose slave is gone
     stream_eof(s);
@@ -563,6 +578,8 @@ static int stream_read(struct stream *s) {
   }
   if (created) {
     deliver(s, scratch, (size_t)n);
+  } else if (run_mode) {
+    s->held_len += (size_t)n;
   } else {
     // While `create` runs, this is the runtime talking, not the container.
     size_t k = HOLD_MAX - s->held_len < (size_t)n ? HOLD_MAX - s->held_len : (size_t)n;
@@ -808,7 +825,12 @@ static void fail(const char *stage, int code, int delete) {
 static void run_create(void) {
   char *argv[24];
   int n = runtime_argv(argv, 1);
-  argv[n++] = "create";
+  if (run_mode) {
+    argv[n++] = "run";
+    argv[n++] = "--detach";
+  } else {
+    argv[n++] = "create";
+  }
   argv[n++] = "--bundle";
   argv[n++] = (char *)opt.bundle;
   argv[n++] = "--pid-file";
@@ -909,9 +931,12 @@ static void reap_all(void) {
 }
 
 static void on_create_done(void) {
-  // runc has exited, so all it wrote is in the pipes and all it sent on the console socket is queued.
-  for (int i = 0; i < 2; i++)
-    while (streams[i].fd >= 0 && stream_read(&streams[i])) {}
+  // runc has exited, so all it wrote is in the pipes and all it sent on the console socket
+  // is queued. After `run` the container may be writing too, so the pipes are not drained:
+  // what follows the held text is the container's anyway.
+  if (!run_mode)
+    for (int i = 0; i < 2; i++)
+      while (streams[i].fd >= 0 && stream_read(&streams[i])) {}
   if (console_listen_fd >= 0) {
     console_accept();
     if (console_conn_fd >= 0) console_receive();
@@ -934,6 +959,10 @@ static void on_create_done(void) {
   char text[16];
   snprintf(text, sizeof text, "%d", (int)pid);
   broadcast_text('C', text);
+  if (run_mode) {
+    started = 1;
+    broadcast_text('S', "");
+  }
   for (int i = 0; i < 2; i++) {
     struct stream *s = &streams[i];
     if (s->held_len) deliver(s, s->held, s->held_len);
@@ -968,17 +997,22 @@ static void finish(void) {
   int sig = WIFSIGNALED(exit_status) ? WTERMSIG(exit_status) : 0;
   write_exit_file(code, sig);
   close_listeners();  // from here a reconnecting berthd finds the exit file instead
-  char text[16];
+  char text[16], ts[48];
   snprintf(text, sizeof text, "%d", code);
+  format_time(&exit_time, ts);
+  broadcast_text('T', ts);  // spares berthd reading the exit file
   broadcast_text('X', text);
   flush_clients(FLUSH_MS);
+  // Like containerd's shim after an exit: the runtime's state and the container's cgroups
+  // go now, off berthd's path (berthd knows it done when this process is gone).
+  run_delete();
   reap_container(0);
   exit(0);
 }
 
 static void advance(void) {
   if (create_reaped && !created) on_create_done();
-  if (created && start_pid < 0 && !exited && (!opt.wait_start || start_requested)) run_start();
+  if (created && !run_mode && start_pid < 0 && !exited && (!opt.wait_start || start_requested)) run_start();
   if (start_reaped && !started) {
     if (start_status != 0) fail("start", exit_code_of(start_status), 1);
     started = 1;
@@ -1008,7 +1042,7 @@ static void loop(void) {
     for (int i = 0; i < 2; i++) {
       struct stream *s = &streams[i];
       if (s->fd < 0) continue;
-      short ev = paused ? 0 : POLLIN;
+      short ev = paused || (run_mode && !created && s->held_len == HOLD_MAX) ? 0 : POLLIN;
       if (s->fd == master_fd && stdin_q.len > 0) ev |= POLLOUT;
       if (ev) WATCH(s->fd, ev, T_OUT + i);
     }
@@ -1124,6 +1158,7 @@ static void setup(void) {
 
 int main(int argc, char **argv) {
   parse_args(argc, argv);
+  run_mode = !opt.wait_start;
   setup();
   run_create();
   loop();

@@ -2,11 +2,20 @@
 // overlay mount, the OCI bundle (config.json from the spec generator) and a monitor that
 // runs the OCI runtime; at exit the runtime's state and the mount are released.
 //
+// The runtime's `delete` after an exit (a few ms: one more runtime process) is the
+// monitor's last act, so berthd records the exit, wakes waiters and does --rm removals
+// without waiting for it. The next start of the same container waits for that monitor to
+// be gone. When no monitor saw the exit (it was killed), berthd deletes in the background;
+// state left behind by a daemon or monitor that went away first is deleted at the next
+// start or by cleanupOrphans().
+//
 // Layout: <data-root>/containers/<id>/{hostname,hosts,resolv.conf,<id>-json.log}
 //         <exec-root>/containers/<id>/{config.json,rootfs/,pid,exit.json,runtime.log}
 //         <exec-root>/s/<id[:16]>  the monitor's socket
+//         <exec-root>/trash/         removed bundles being deleted; emptied by cleanupOrphans()
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ContainerRecord } from './record.ts';
 import type { ExitStatus, OutputSink, Task, TaskRunner } from './task.ts';
 import type { Snapshotter } from '../snapshot/snapshotter.ts';
@@ -16,6 +25,8 @@ import { generateSpec, type HostFacts } from '../runtime/spec.ts';
 import { connectMonitor, readExitFile, runtimeError, spawnMonitor, startAndWait, type MonitorConnection } from '../monitor/monitor.ts';
 import { badParameter, EngineError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
+import { hasCode } from '../util/native.ts';
+import { CgroupWarmup } from './cgroup-warmup.ts';
 import { rfc3339Nano } from '../util/time.ts';
 
 export interface TaskRunnerOptions {
@@ -37,6 +48,15 @@ ff02::2\tip6-allrouters
 
 export class ContainerTaskRunner implements TaskRunner {
   private readonly o: TaskRunnerOptions;
+  private readonly warmup = new CgroupWarmup();
+  /** Runtime deletes under way in berthd, by container id. */
+  private readonly deleting = new Map<string, Promise<void>>();
+  /** Monitors that reported an exit and are deleting the container: resolves when gone. */
+  private readonly monitorDeleting = new Map<string, Promise<void>>();
+  /** Bundle removals under way in the trash. */
+  private readonly trashing = new Set<Promise<void>>();
+  private socketDir: Promise<unknown> | undefined;
+  private trashDir: Promise<unknown> | undefined;
 
   constructor(o: TaskRunnerOptions) {
     this.o = o;
@@ -70,19 +90,30 @@ export class ContainerTaskRunner implements TaskRunner {
   }
 
   async prepare(rec: ContainerRecord): Promise<void> {
-    await this.o.snapshotter.prepare(rec.Id, rec.SnapshotParent);
-    await fsp.writeFile(rec.HostnamePath, `${rec.Config.Hostname}\n`, { mode: 0o644 });
-    await fsp.writeFile(rec.HostsPath, HOSTS, { mode: 0o644 });
-    await fsp.writeFile(rec.ResolvConfPath, await hostResolvConf(), { mode: 0o644 });
+    this.warmup.kick(); // `docker run` starts right after the create
+    // All settle before a failure is thrown: the caller's cleanup must not race a write.
+    const results = await Promise.allSettled([
+      this.o.snapshotter.prepare(rec.Id, rec.SnapshotParent),
+      fsp.writeFile(rec.HostnamePath, `${rec.Config.Hostname}\n`, { mode: 0o644 }),
+      fsp.writeFile(rec.HostsPath, HOSTS, { mode: 0o644 }),
+      hostResolvConf().then((text) => fsp.writeFile(rec.ResolvConfPath, text, { mode: 0o644 })),
+    ]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
   async start(rec: ContainerRecord, out: OutputSink): Promise<Task> {
     const driver = this.driver(rec.Runtime);
+    this.warmup.kick();
     const f = this.files(rec.Id);
-    await fsp.mkdir(f.rootfs, { recursive: true, mode: 0o700 });
-    await fsp.mkdir(join(this.o.execRoot, 's'), { recursive: true, mode: 0o700 });
-    await Promise.all([f.pid, f.exit, f.socket, f.runtimeLog].map((p) => fsp.rm(p, { force: true })));
-    const mounts = await this.o.snapshotter.mounts(rec.Id);
+    this.socketDir ??= madeOnce(join(this.o.execRoot, 's'), () => (this.socketDir = undefined));
+    const [mounts] = await Promise.all([
+      this.o.snapshotter.mounts(rec.Id),
+      this.releaseRuntimeState(rec.Id, driver),
+      fsp.mkdir(f.rootfs, { recursive: true, mode: 0o700 }),
+      this.socketDir,
+      ...[f.pid, f.exit, f.socket, f.runtimeLog].map((p) => fsp.rm(p, { force: true })),
+    ]);
     await mountAll(mounts, f.rootfs);
     try {
       const spec = await generateSpec(
@@ -109,6 +140,8 @@ export class ContainerTaskRunner implements TaskRunner {
         logPath: rec.LogPath || undefined,
         stdin: !!rec.Config.OpenStdin,
         tty: !!rec.Config.Tty,
+        // startAndWait() asks for the start at once: this only picks create + start.
+        waitStart: !runsDetached(driver),
       });
       conn.on('stdout', (d: Buffer) => out.stdout(d));
       conn.on('stderr', (d: Buffer) => out.stderr(d));
@@ -128,19 +161,28 @@ export class ContainerTaskRunner implements TaskRunner {
 
   private task(id: string, driver: RuntimeDriver, conn: MonitorConnection, pid: number): Task {
     const f = this.files(id);
+    // The exit may have come in the same read as the start, before this runs.
+    const exited = conn.exitCode !== undefined;
+    // First: cleanup() after the exit must already know that the monitor deletes.
+    if (exited) this.monitorWillDelete(id, conn);
+    else conn.once('exited', () => this.monitorWillDelete(id, conn));
     const exit = new Promise<ExitStatus>((resolve) => {
       let done = false;
       const finish = async (code?: number) => {
         if (done) return;
         done = true;
+        if (code !== undefined && conn.finishedAt) return resolve({ exitCode: code, finishedAt: conn.finishedAt });
         const rec = await readExitFile(f.exit).catch(() => undefined);
         if (rec) resolve({ exitCode: rec.exitCode, finishedAt: rec.finishedAt });
         else resolve({ exitCode: code ?? 255, finishedAt: rfc3339Nano() });
       };
-      conn.on('exited', (code: number) => void finish(code));
       // The monitor went away without reporting an exit (it was killed): the container
       // lost its keeper; report what the exit file says, or 255 as Docker does.
-      conn.on('close', () => setTimeout(() => void finish(), 50));
+      const lost = () => setTimeout(() => void finish(), 50);
+      if (exited) void finish(conn.exitCode);
+      else if (conn.closed) lost();
+      conn.on('exited', (code: number) => void finish(code));
+      conn.on('close', lost);
     });
     return {
       pid,
@@ -157,16 +199,95 @@ export class ContainerTaskRunner implements TaskRunner {
   }
 
   private async cleanupRun(id: string, driver: RuntimeDriver | undefined): Promise<void> {
-    await driver?.delete(id, true).catch((err) => log.warn('runtime delete failed', { id, error: err }));
+    // After a reported exit the monitor deletes; the delete needs neither the bundle nor the
+    // rootfs. Without one (the monitor was killed, or the start failed) the container may
+    // still run: the delete (--force) ends it before its rootfs goes.
+    if (driver && !this.monitorDeleting.has(id) && (await this.hasRuntimeState(id, driver))) {
+      this.deleteInBackground(id, driver);
+      await this.deleting.get(id);
+    }
     await unmount(this.files(id).rootfs);
   }
 
+  private monitorWillDelete(id: string, conn: MonitorConnection): void {
+    const gone = conn.closed ? Promise.resolve() : new Promise<void>((resolve) => conn.once('close', () => resolve()));
+    const tracked: Promise<void> = gone.then(() => {
+      if (this.monitorDeleting.get(id) === tracked) this.monitorDeleting.delete(id);
+    });
+    this.monitorDeleting.set(id, tracked);
+  }
+
+  /** Runs the runtime's delete without waiting for it; deletes of one id never overlap. */
+  private deleteInBackground(id: string, driver: RuntimeDriver): void {
+    const before = this.deleting.get(id) ?? Promise.resolve();
+    const done: Promise<void> = before
+      .then(() => driver.delete(id, true))
+      .catch((err) => log.warn('runtime delete failed', { id, error: err }))
+      .finally(() => {
+        if (this.deleting.get(id) === done) this.deleting.delete(id);
+      });
+    this.deleting.set(id, done);
+  }
+
+  /** Before a start: no delete of an earlier run may still be going, nor its state be left. */
+  private async releaseRuntimeState(id: string, driver: RuntimeDriver): Promise<void> {
+    const monitor = this.monitorDeleting.get(id);
+    // A monitor lingers after the exit only while a client is slow to take its last frames.
+    if (monitor) await Promise.race([monitor, delay(MONITOR_GONE_MS)]);
+    await this.deleting.get(id);
+    if (await this.hasRuntimeState(id, driver)) {
+      await driver.delete(id, true).catch((err) => log.warn('runtime delete failed', { id, error: err }));
+    }
+  }
+
+  /** runc and its kin keep a container's state in <root>/<id>. */
+  private async hasRuntimeState(id: string, driver: RuntimeDriver): Promise<boolean> {
+    try {
+      await fsp.lstat(join(driver.root, id));
+      return true;
+    } catch (err) {
+      return !hasCode(err, 'ENOENT', 'ENOTDIR');
+    }
+  }
+
+  /** Resolves once berthd's own background work (runtime deletes, bundle removals) is done. */
+  async settled(): Promise<void> {
+    while (this.deleting.size || this.trashing.size) await Promise.all([...this.deleting.values(), ...this.trashing]);
+  }
+
   async discard(id: string): Promise<void> {
-    for (const d of this.o.runtimes.values()) await d.delete(id, true).catch(() => undefined);
+    // Normally the exit's delete is done or under way; otherwise state is only left by a
+    // run that never got that far, or by a daemon or monitor that went away.
+    if (!this.deleting.has(id) && !this.monitorDeleting.has(id)) {
+      for (const d of this.o.runtimes.values()) if (await this.hasRuntimeState(id, d)) this.deleteInBackground(id, d);
+    }
     await unmount(this.files(id).rootfs);
-    await fsp.rm(this.bundle(id), { recursive: true, force: true });
-    await fsp.rm(this.files(id).socket, { force: true });
-    await this.o.snapshotter.removeActive(id);
+    await Promise.all([
+      this.removeBundle(id),
+      fsp.rm(this.files(id).socket, { force: true }),
+      this.o.snapshotter.removeActive(id),
+    ]);
+  }
+
+  /** Renames the bundle into the trash (a crash leaves it there for cleanupOrphans()) and
+   * deletes it without waiting. */
+  private async removeBundle(id: string): Promise<void> {
+    const trash = join(this.o.execRoot, 'trash');
+    this.trashDir ??= madeOnce(trash, () => (this.trashDir = undefined));
+    await this.trashDir;
+    const doomed = join(trash, `${id}.${randomBytes(4).toString('hex')}`);
+    try {
+      await fsp.rename(this.bundle(id), doomed);
+    } catch (err) {
+      if (hasCode(err, 'ENOENT')) return;
+      await fsp.rm(this.bundle(id), { recursive: true, force: true });
+      return;
+    }
+    const done: Promise<void> = fsp
+      .rm(doomed, { recursive: true, force: true })
+      .catch((err) => log.warn('removing a bundle failed', { id, error: err }))
+      .finally(() => this.trashing.delete(done));
+    this.trashing.add(done);
   }
 
   async reattach(rec: ContainerRecord, out?: OutputSink): Promise<Task | undefined> {
@@ -191,6 +312,8 @@ export class ContainerTaskRunner implements TaskRunner {
   }
 
   async cleanupOrphans(known: Set<string>): Promise<void> {
+    await fsp.rm(join(this.o.execRoot, 'trash'), { recursive: true, force: true });
+    this.trashDir = undefined;
     const dir = join(this.o.execRoot, 'containers');
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     for (const id of await fsp.readdir(dir)) {
@@ -198,11 +321,43 @@ export class ContainerTaskRunner implements TaskRunner {
       log.info('removing runtime leftovers of an unknown container', { id });
       await this.discard(id).catch((err) => log.warn('orphan cleanup failed', { id, error: err }));
     }
+    // Runtime state whose delete the last daemon did not see through: of containers it
+    // no longer knows, or of known ones that have stopped.
+    for (const driver of this.o.runtimes.values()) {
+      for (const id of await fsp.readdir(driver.root).catch(() => [] as string[])) {
+        const stale = !known.has(id) || (await driver.state(id).catch(() => undefined))?.status === 'stopped';
+        if (!stale) continue;
+        log.info('deleting leftover runtime state', { id, runtime: driver.name });
+        await driver.delete(id, true).catch((err) => log.warn('runtime delete failed', { id, error: err }));
+      }
+    }
+    await this.settled();
   }
 
   usageRw(rec: ContainerRecord): Promise<number> {
     return duBytes(this.o.snapshotter.upperDir(rec.Id));
   }
+}
+
+/** runc's `run --detach` is one process where `create` + `start` are two; other runtimes
+ * get the two commands the OCI runtime command line defines (as containerd does). */
+function runsDetached(driver: RuntimeDriver): boolean {
+  return basename(driver.path) === 'runc';
+}
+
+/** How long a start waits for the monitor of the previous run to finish its delete. */
+const MONITOR_GONE_MS = 3000;
+
+/** A directory made once per daemon (its promise is kept); a failure is not kept. */
+function madeOnce(dir: string, forget: () => void): Promise<unknown> {
+  return fsp.mkdir(dir, { recursive: true, mode: 0o700 }).catch((err) => {
+    forget();
+    throw err;
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** The host's resolvers minus loopback ones (unreachable from a container's namespace). */

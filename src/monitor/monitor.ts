@@ -76,11 +76,14 @@ export function monitorArgs(opts: MonitorOptions): string[] {
 /**
  * One connection to a monitor. Events: 'stdout' (Buffer), 'stderr' (Buffer),
  * 'created' (pid), 'started', 'failed' (MonitorFailure), 'exited' (code), 'close'.
+ * finishedAt is set before 'exited' by monitors that send it.
  */
 export class MonitorConnection extends EventEmitter {
   pid: number | undefined;
   state: MonitorState = 'connecting';
   exitCode: number | undefined;
+  /** When the container exited (RFC 3339), as the exit file says it. */
+  finishedAt: string | undefined;
   failure: MonitorFailure | undefined;
   /** Set when this connection spawned the monitor. */
   monitorPid: number | undefined;
@@ -139,6 +142,9 @@ export class MonitorConnection extends EventEmitter {
           this.emit('failed', this.failure);
           break;
         }
+        case 'T':
+          this.finishedAt = payload.toString();
+          break;
         case 'X':
           this.exitCode = Number(payload.toString());
           this.state = 'exited';

@@ -53,6 +53,13 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Like Promise.all, but settles only after every promise has: the cleanup that follows a
+ * failure must not race the others. */
+async function allSettledOrThrow(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
 /** Drains a stream we do not unpack, for its digest. */
 async function digestOnly(tar: AsyncIterable<Uint8Array>): Promise<ApplyResult> {
   const hash = createHash('sha256');
@@ -86,7 +93,11 @@ export class OverlaySnapshotter implements Snapshotter {
     return dir;
   }
 
-  /** Moves a directory into tmp/ (instantly invisible) and deletes it. */
+  /** Deletions running in the background, of directories already moved into tmp/. */
+  private readonly deleting = new Set<Promise<void>>();
+
+  /** Moves a directory into tmp/ (instantly invisible) and deletes it there without
+   * waiting: a crash leaves it in tmp/, which init() empties. */
   private async discard(dir: string): Promise<boolean> {
     const trash = join(this.root, 'tmp', `rm-${randomBytes(8).toString('hex')}`);
     try {
@@ -95,8 +106,17 @@ export class OverlaySnapshotter implements Snapshotter {
       if (hasCode(err, 'ENOENT')) return false;
       throw err;
     }
-    await fsp.rm(trash, { recursive: true, force: true });
+    const done: Promise<void> = fsp
+      .rm(trash, { recursive: true, force: true })
+      .catch(() => undefined) // what is left is init()'s to remove
+      .finally(() => this.deleting.delete(done));
+    this.deleting.add(done);
     return true;
+  }
+
+  /** Resolves once the deletions removeActive() left running have finished. */
+  async settled(): Promise<void> {
+    while (this.deleting.size) await Promise.all(this.deleting);
   }
 
   async init(): Promise<void> {
@@ -246,14 +266,16 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async prepare(key: string, parent: string | undefined): Promise<Mount[]> {
     const dir = this.activeDir(key);
-    if (await exists(dir)) throw conflict(`snapshot ${key} already exists`);
-    if (parent !== undefined && !(await this.has(parent))) throw notFound(`parent snapshot ${parent} does not exist`);
+    const [taken, parentThere] = await Promise.all([exists(dir), parent === undefined || this.has(parent)]);
+    if (taken) throw conflict(`snapshot ${key} already exists`);
+    if (!parentThere) throw notFound(`parent snapshot ${parent} does not exist`);
     const tmp = await this.tempDir();
     try {
-      await fsp.mkdir(join(tmp, 'upper'), { mode: 0o755 });
-      await fsp.chmod(join(tmp, 'upper'), 0o755);
-      await fsp.mkdir(join(tmp, 'work'), { mode: 0o700 });
-      await fsp.writeFile(join(tmp, 'parent'), parent ?? '');
+      await allSettledOrThrow([
+        fsp.mkdir(join(tmp, 'upper'), { mode: 0o755 }).then(() => fsp.chmod(join(tmp, 'upper'), 0o755)),
+        fsp.mkdir(join(tmp, 'work'), { mode: 0o700 }),
+        fsp.writeFile(join(tmp, 'parent'), parent ?? ''),
+      ]);
       try {
         await fsp.rename(tmp, dir);
       } catch (err) {
@@ -292,7 +314,8 @@ export class OverlaySnapshotter implements Snapshotter {
     return join(this.activeDir(key), 'upper');
   }
 
-  /** Idempotent: removing a writable snapshot that does not exist does nothing. */
+  /** Idempotent: removing a writable snapshot that does not exist does nothing. It is gone
+   * when this resolves; its files may take a moment longer (see settled()). */
   async removeActive(key: string): Promise<void> {
     await this.discard(this.activeDir(key));
   }

@@ -64,7 +64,7 @@ function waitForSocket(path: string, proc: ChildProcess, ms = 10_000): Promise<v
   });
 }
 
-export async function startDaemon(opts: { loadBusybox?: boolean; extraArgs?: string[] } = {}): Promise<TestDaemon> {
+export async function startDaemon(opts: { loadBusybox?: boolean; extraArgs?: string[]; daemonJson?: unknown } = {}): Promise<TestDaemon> {
   const tag = randomBytes(4).toString('hex');
   const base = await fsp.mkdtemp(join(tmpdir(), `berth-test-${tag}-`));
   const dataRoot = join(base, 'data');
@@ -74,6 +74,7 @@ export async function startDaemon(opts: { loadBusybox?: boolean; extraArgs?: str
   const host = `unix://${socket}`;
   const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', host, '--cgroup-parent', cgroupParent, '--config-file', join(base, 'daemon.json'), ...(opts.extraArgs ?? [])];
   const logPath = join(base, 'berthd.log');
+  if (opts.daemonJson !== undefined) await fsp.writeFile(join(base, 'daemon.json'), JSON.stringify(opts.daemonJson));
   let proc!: ChildProcess;
   const launch = async () => {
     const logFd = await fsp.open(logPath, 'a');

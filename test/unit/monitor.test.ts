@@ -182,6 +182,13 @@ function ociSpec(args: string[], terminal: boolean): unknown {
   };
 }
 
+/** A runtime wrapper script in the test's directory; `body` is its shell text. */
+async function fakeRuntime(s: Setup, body: string): Promise<string> {
+  const path = join(s.dir, `fake-runtime-${++serial}`);
+  await fsp.writeFile(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return path;
+}
+
 function launch(s: Setup): Recorder {
   const conn = spawnMonitor(s.opts);
   assert.ok(conn.monitorPid, 'monitor spawned');
@@ -261,6 +268,25 @@ describe('berth-monitor', () => {
       { ...(await readExitFile(s.opts.exitFile)), finishedAt: '' },
       { exitCode: 3, signal: 0, finishedAt: '' },
     );
+  });
+
+  test('tells the exit time before the exit code, as the exit file records it', async (t) => {
+    const s = await bundle(t, ['true']);
+    const r = launch(s);
+    let timeAtExit: string | undefined;
+    r.conn.once('exited', () => (timeAtExit = r.conn.finishedAt));
+    assert.equal(await within(r.exited, 'exit'), 0);
+    assert.match(timeAtExit ?? '', RFC3339_NANO);
+    assert.equal(timeAtExit, (await readExitFile(s.opts.exitFile))?.finishedAt);
+  });
+
+  test('deletes the container from the runtime after the exit, before it goes', async (t) => {
+    const s = await bundle(t, ['true']);
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    await within(r.closed, 'close');
+    await until(() => !alive(r.conn.monitorPid!), 'monitor to exit');
+    await assert.rejects(run(RUNC, ['--root', s.opts.runtimeRoot, 'state', s.opts.id]), /does not exist/);
   });
 
   test('a container killed with SIGKILL exits 137, signal 9', async (t) => {
@@ -453,7 +479,8 @@ describe('berth-monitor', () => {
   });
 
   test('a failing start is reported, the container deleted, no exit file written', async (t) => {
-    const s = await bundle(t, ['sleep', '1000']);
+    // Only a monitor that waits for the start request runs the runtime's `start` apart.
+    const s = await bundle(t, ['sleep', '1000'], { waitStart: true });
     const fake = join(s.dir, 'fake-runtime');
     const entry = JSON.stringify({ level: 'error', msg: 'fake start failure', time: '2026-01-01T00:00:00Z' });
     await fsp.writeFile(
@@ -468,6 +495,52 @@ describe('berth-monitor', () => {
     await within(r.closed, 'close');
     assert.equal(await readExitFile(s.opts.exitFile), undefined, 'no exit file');
     await assert.rejects(run(RUNC, ['--root', s.opts.runtimeRoot, 'state', s.opts.id]), 'container deleted');
+  });
+
+  test('runs the runtime once (`run --detach`), or `create` then `start` when asked to wait', async (t) => {
+    for (const waitStart of [false, true]) {
+      const s = await bundle(t, ['sh', '-c', 'echo hi'], { waitStart });
+      const calls = join(s.dir, 'calls');
+      s.opts.runtime = await fakeRuntime(s, `for a; do case $a in run|create|start) echo $a >> '${calls}';; esac; done\nexec ${RUNC} "$@"`);
+      const r = launch(s);
+      await within(startAndWait(r.conn), 'start');
+      assert.equal(await within(r.exited, 'exit'), 0);
+      assert.equal(r.stdout, 'hi\n');
+      assert.equal(await fsp.readFile(calls, 'utf8'), waitStart ? 'create\nstart\n' : 'run\n');
+    }
+  });
+
+  test('output written before the runtime exits reaches the clients whole and in order', async (t) => {
+    // The runtime lingers after starting the container, which meanwhile writes far more
+    // than the monitor holds back and a pipe buffers, then exits.
+    const s = await bundle(t, ['sh', '-c', 'seq 1 40000; echo err >&2']);
+    s.opts.runtime = await fakeRuntime(s, `${RUNC} "$@"; rc=$?; sleep 0.5; exit $rc`);
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    const expected = Array.from({ length: 40000 }, (_, i) => `${i + 1}\n`).join('');
+    assert.equal(r.stdout, expected);
+    assert.equal(r.stderr, 'err\n');
+    const lines = await readLog(s.opts.logPath!);
+    assert.equal(lines.filter((l) => l.stream === 'stdout').map((l) => l.log).join(''), expected);
+  });
+
+  test("a failing `run` is reported as a create failure, and the runtime's own text is not output", async (t) => {
+    const s = await bundle(t, ['sleep', '1000']);
+    const entry = JSON.stringify({ level: 'error', msg: 'fake run failure', time: '2026-01-01T00:00:00Z' });
+    s.opts.runtime = await fakeRuntime(s, `echo runtime-stdout; echo runtime-stderr >&2; echo '${entry}' >> '${s.opts.runtimeLog}'; exit 3`);
+    const r = launch(s);
+    await assert.rejects(within(startAndWait(r.conn), 'failure'), /^Error: fake run failure$/);
+    assert.deepEqual(await within(r.failed, 'failed'), { stage: 'create', status: 3 });
+    await within(r.closed, 'close');
+    assert.equal(r.stdout + r.stderr, '');
+    assert.equal(await readExitFile(s.opts.exitFile), undefined, 'no exit file');
+  });
+
+  test('--tty without waiting for start: the terminal comes through `run`', async (t) => {
+    const s = await bundle(t, ['sh', '-c', 'tty; echo done'], { tty: true });
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    assert.match(r.stdout, /^\/dev\/pts\/\d+\r\ndone\r\n$/);
   });
 
   test('--tty: runs the container on a pty, with resize and input', async (t) => {
