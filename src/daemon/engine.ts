@@ -26,6 +26,7 @@ export class Engine {
   readonly containers: ContainerService;
   readonly runtimes: Map<string, RuntimeDriver>;
   readonly host: HostFacts;
+  private readonly tasks: ContainerTaskRunner;
 
   private constructor(config: DaemonConfig, id: string, host: HostFacts) {
     this.config = config;
@@ -38,13 +39,13 @@ export class Engine {
     for (const [name, rt] of Object.entries(config.runtimes)) {
       this.runtimes.set(name, new OciRuntimeCli(name, resolveBinary(rt.path), join(config.execRoot, 'runtime', name), rt.runtimeArgs));
     }
-    const tasks = new ContainerTaskRunner({
+    const tasks = (this.tasks = new ContainerTaskRunner({
       execRoot: config.execRoot,
       snapshotter: this.snapshotter,
       runtimes: this.runtimes,
       host,
       cgroupParent: config.cgroupParent,
-    });
+    }));
     const source: ImageSource = this.images;
     this.containers = new ContainerService(new ContainerStore(join(config.dataRoot, 'containers')), source, tasks);
     this.containers.defaultRuntime = config.defaultRuntime;
@@ -68,6 +69,11 @@ export class Engine {
     await engine.collectLayers();
     engine.containers.onRemoved = () => void engine.collectLayers();
     return engine;
+  }
+
+  /** Waits for background work (runtime deletes, removals) before the daemon exits. */
+  async settled(): Promise<void> {
+    await Promise.all([this.tasks.settled(), this.snapshotter.settled()]);
   }
 
   /** Removes image layers that no image and no container needs any more. */

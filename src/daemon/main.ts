@@ -68,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
     log.info('Processing signal', { signal });
     await api.close();
     if (!config.liveRestore) await engine.containers.shutdown();
+    await engine.settled();
     log.info('Daemon shutdown complete');
     process.exit(0);
   };

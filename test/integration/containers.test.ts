@@ -93,6 +93,15 @@ test('start -a streams output and returns the exit code', async () => {
   await d.docker(['rm', 'attachme']);
 });
 
+test('start -a of an exited container runs it again and streams its output', async () => {
+  assert.equal((await d.docker(['run', '--name', 'again', 'busybox', 'echo', 'once more'])).stdout, 'once more\n');
+  const r = await d.docker(['start', '-a', 'again']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'once more\n');
+  assert.equal((await d.docker(['logs', 'again'])).stdout, 'once more\nonce more\n');
+  await d.docker(['rm', 'again']);
+});
+
 test('start -i feeds stdin', async () => {
   await d.docker(['create', '-i', '--name', 'stdin', 'busybox', 'cat']);
   const r = await d.docker(['start', '-ai', 'stdin'], { input: 'through stdin\n' });

@@ -123,13 +123,10 @@ export function containerRoutes(r: Router, d: ContainerRouteDeps): void {
       // Iterating must not destroy the socket at stdin's end: output still flows back.
       stdin: want.stdin && rec.Config.OpenStdin ? (sock as Readable).iterator({ destroyOnReturn: false }) : undefined,
     });
+    // A stopped container's stream stays open for its next run: `start -a` attaches
+    // before it starts.
     sock.on('close', detach);
     sock.on('error', detach);
-    // A container that has already stopped sends nothing more.
-    if (rec.State.Status === 'exited' || rec.State.Status === 'dead') {
-      detach();
-      sock.end();
-    }
   });
 
   r.add('POST', '/containers/{name}/resize', async (ctx) => {
