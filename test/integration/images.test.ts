@@ -89,7 +89,11 @@ test('save and load round-trip; import a rootfs tar with --change', async () => 
   assert.equal(out.stdout, 'hi\nimported\n');
   const hist = await d.docker(['history', '--format', '{{.Comment}}', 'imported:1']);
   assert.match(hist.stdout, /from a tar/);
-  assert.equal((await d.docker(['rmi', 'imported:1'])).code, 0);
+  // the same archive on stdin
+  const fromStdin = await d.docker(['import', '-', 'imported:stdin'], { input: await fsp.readFile(tarFile) });
+  assert.equal(fromStdin.code, 0, fromStdin.stderr);
+  assert.equal((await d.docker(['run', '--rm', 'imported:stdin', '/bin/sh', '-c', 'cat /hello.txt'])).stdout, 'imported\n');
+  assert.equal((await d.docker(['rmi', 'imported:1', 'imported:stdin'])).code, 0);
 });
 
 test('image prune removes dangling images', async () => {
