@@ -12,7 +12,8 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, release, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startDaemon } from '../test/helpers/daemon.ts';
+import { startDaemon, BUSYBOX_TAR } from '../test/helpers/daemon.ts';
+import { startReferenceDockerd, type ReferenceDockerd } from './reference-dockerd.ts';
 
 const N = Number(process.env.BENCH_N ?? 30);
 const PAUSE_MS = Number(process.env.BENCH_PAUSE_MS ?? 50);
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   const defaultBundle = join(work, 'default');
   const berthBundle = join(work, 'berth-config');
   const runcRoot = join(work, 'state');
+  let dk: ReferenceDockerd | undefined;
   try {
     // The raw runc side uses the image's own unpacked layer as its (read-only) rootfs.
     const lower = (await d.docker(['image', 'inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', 'busybox'])).stdout.trim(); // busybox has one layer
@@ -65,7 +67,12 @@ async function main(): Promise<void> {
       return fsp.writeFile(join(berthBundle, 'config.json'), JSON.stringify(spec));
     };
 
-    const series = { berth: [] as number[], runc: [] as number[], runcBerthConfig: [] as number[], cli: [] as number[] };
+    // Docker itself, when Debian's docker.io is installed: its default network needs a bridge,
+    // which the reference daemon does not get, so it runs with --network none (berth's
+    // containers have a network namespace with only lo, the same thing).
+    dk = await startReferenceDockerd(join(work, 'dockerd'), BUSYBOX_TAR);
+    const dkEnv = dk && { ...process.env, DOCKER_HOST: dk.host };
+    const series = { berth: [] as number[], runc: [] as number[], runcBerthConfig: [] as number[], cli: [] as number[], docker: [] as number[] };
     const once = async (i: number, keep: boolean) => {
       await sleep(PAUSE_MS);
       const b = timeMs('docker', ['run', '--rm', 'busybox', 'true'], env);
@@ -76,7 +83,13 @@ async function main(): Promise<void> {
       const rc = timeMs('runc', ['--root', runcRoot, 'run', '--bundle', berthBundle, `bench-cfg-${i}`]);
       await sleep(PAUSE_MS);
       const c = timeMs('docker', ['container', 'inspect', '-f', '{{.Id}}', 'bench-config'], env);
+      let k = NaN;
+      if (dkEnv) {
+        await sleep(PAUSE_MS);
+        k = timeMs('docker', ['run', '--rm', '--network', 'none', 'busybox', 'true'], dkEnv);
+      }
       if (!keep) return;
+      if (dkEnv) series.docker.push(k);
       series.berth.push(b);
       series.runc.push(r);
       series.runcBerthConfig.push(rc);
@@ -94,10 +107,13 @@ async function main(): Promise<void> {
     console.log(line('runc run (same rootfs):', series.runc));
     console.log(line("runc run, berthd's config.json:", series.runcBerthConfig));
     console.log(line('docker CLI floor (container inspect):', series.cli));
+    if (dk) console.log(line(`docker run via Docker ${dk.version}:`, series.docker));
     console.log(`ratio berth/runc: ${(m.berth / m.runc).toFixed(2)}x (goal <= 2x)`);
+    if (dk) console.log(`ratio Docker/runc: ${(median(series.docker) / m.runc).toFixed(2)}x; berth/Docker: ${(m.berth / median(series.docker)).toFixed(2)}x`);
     console.log(`breakdown of the medians: runc on Docker's security config +${(m.cfg - m.runc).toFixed(1)} ms; ` +
       `berthd + docker CLI over that +${(m.berth - m.cfg).toFixed(1)} ms (the CLI alone: ${m.cli.toFixed(1)} ms)`);
   } finally {
+    await dk?.stop();
     await fsp.rm(work, { recursive: true, force: true });
     await d.cleanup();
   }
