@@ -4,12 +4,12 @@
 // call ref() on one when something must stay alive waiting for it.
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readJson } from '../util/atomic.ts';
 import { encodeFrame, FrameDecoder, MAX_PAYLOAD } from './protocol.ts';
+import { repoRoot } from '../util/repo-root.ts';
 
 export interface MonitorOptions {
   id: string;
@@ -41,15 +41,6 @@ export interface MonitorFailure {
 
 export type MonitorState = 'connecting' | 'created' | 'running' | 'exited' | 'failed';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('berth-monitor: no package.json above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-}
 
 export function monitorBinary(): string {
   return process.env.BERTH_MONITOR || join(repoRoot(), 'build', 'berth-monitor');

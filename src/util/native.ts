@@ -4,8 +4,8 @@
 // { code: 'ENOENT', errno: -2, syscall: 'mknod', path }.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from './repo-root.ts';
 
 interface Addon {
   mknod(path: string, mode: number, major: number, minor: number): void;
@@ -35,17 +35,6 @@ export const MNT_DETACH = 2;
 
 let addon: Addon | undefined;
 
-/** The repository root: the nearest directory above this module holding package.json
- * (works from src/util/ and from the compiled dist/src/util/). */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('berth native addon: no package.json above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-}
 
 /** Path of the addon file: $BERTH_NATIVE, else <repo>/build/berth_native.node. */
 export function addonPath(): string {
