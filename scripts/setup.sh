@@ -41,6 +41,7 @@ sh scripts/build.sh
 
 if [ ! -s build/images/busybox.tar ] || [ "$(command -v busybox)" -nt build/images/busybox.tar ]; then
   say "building the busybox:latest image from $(command -v busybox)"
+  mkdir -p build/images
   $NODE dist/scripts/make-busybox-image.js build/images/busybox.tar
 fi
 say "ready"
