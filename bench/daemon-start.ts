@@ -3,20 +3,8 @@
 // (a Go binary's bare start-up) — the daemon should be ready in well under a second.
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
-import { startDaemon, REPO } from '../test/helpers/daemon.ts';
-
-function ping(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: socket, path: '/_ping' }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
+import { startDaemon, ping, REPO } from '../test/helpers/daemon.ts';
 
 async function timeStart(args: string[], socket: string): Promise<number> {
   const t0 = performance.now();

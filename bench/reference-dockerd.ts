@@ -3,24 +3,13 @@
 // firewall or bridge changes (--iptables=false keeps the host's FORWARD policy intact).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
+import { ping } from '../test/helpers/daemon.ts';
 
 export interface ReferenceDockerd {
   host: string;
   version: string;
   stop(): Promise<void>;
-}
-
-function ping(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: socket, path: '/_ping' }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
 }
 
 export async function startReferenceDockerd(base: string, imageTar: string): Promise<ReferenceDockerd | undefined> {

@@ -45,23 +45,25 @@ export function run(cmd: string, args: string[], opts: { input?: string | Buffer
   });
 }
 
-function waitForSocket(path: string, proc: ChildProcess, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolvePromise, reject) => {
-    const tick = () => {
-      if (proc.exitCode !== null) return reject(new Error(`berthd exited with ${proc.exitCode}`));
-      const req = request({ socketPath: path, path: '/_ping' }, (res) => {
-        res.resume();
-        resolvePromise();
-      });
-      req.on('error', () => {
-        if (Date.now() > deadline) reject(new Error('berthd did not come up'));
-        else setTimeout(tick, 20);
-      });
-      req.end();
-    };
-    tick();
+/** Whether a daemon answers /_ping on this unix socket. */
+export function ping(socket: string): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const req = request({ socketPath: socket, path: '/_ping' }, (res) => {
+      res.resume();
+      resolvePromise(res.statusCode === 200);
+    });
+    req.on('error', () => resolvePromise(false));
+    req.end();
   });
+}
+
+async function waitForSocket(path: string, proc: ChildProcess, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ping(path))) {
+    if (proc.exitCode !== null) throw new Error(`berthd exited with ${proc.exitCode}`);
+    if (Date.now() > deadline) throw new Error('berthd did not come up');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 export async function startDaemon(opts: { loadBusybox?: boolean; extraArgs?: string[]; daemonJson?: unknown } = {}): Promise<TestDaemon> {
