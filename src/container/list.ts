@@ -1,5 +1,5 @@
 // `docker ps` selection: all/limit/latest and the filters dockerd accepts.
-import type { ContainerRecord } from './record.ts';
+import { isActive, type ContainerRecord } from './record.ts';
 import type { ContainerStore } from './store.ts';
 import { badParameter } from '../util/errors.ts';
 
@@ -37,7 +37,7 @@ export function listContainers(store: ContainerStore, o: ListOptions): Container
   const showAll = o.all || o.limit > 0 || !!f.exited || (f.status ?? []).some((s) => s !== 'running') || !!before || !!since;
   all = all.filter((r) => {
     const st = r.State.Status;
-    if (!showAll && st !== 'running' && st !== 'paused' && st !== 'restarting') return false;
+    if (!showAll && !isActive(r)) return false;
     if (!anyOf(f.status, (s) => s === st)) return false;
     if (!anyOf(f.id, (p) => r.Id.startsWith(p))) return false;
     if (!anyOf(f.name, (n) => new RegExp(n).test(r.Name.slice(1)) || new RegExp(n).test(r.Name))) return false;

@@ -59,3 +59,9 @@ export function initialState(): ContainerState {
     FinishedAt: ZERO_TIME,
   };
 }
+
+/** Whether a container has a process (running, paused, or between restarts). */
+export function isActive(rec: ContainerRecord): boolean {
+  const s = rec.State.Status;
+  return s === 'running' || s === 'paused' || s === 'restarting';
+}

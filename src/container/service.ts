@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerConfig, HostConfig } from '../runtime/types.ts';
 import type { ContainerRecord } from './record.ts';
-import { initialState } from './record.ts';
+import { initialState, isActive } from './record.ts';
 import { ContainerStore } from './store.ts';
 import { AttachHub, type AttachClient } from './attach.ts';
 import { commandOf, mergeImageDefaults, normalizeHostConfig, type ImageDefaults } from './create-config.ts';
@@ -82,7 +82,7 @@ export class ContainerService {
     await this.store.init();
     await this.tasks.cleanupOrphans(new Set(this.store.list().map((r) => r.Id)));
     for (const rec of this.store.list()) {
-      if (rec.State.Status !== 'running' && rec.State.Status !== 'paused' && rec.State.Status !== 'restarting') continue;
+      if (!isActive(rec)) continue;
       const hub = this.liveOf(rec.Id).hub;
       const out = { stdout: (d: Buffer) => hub.output(1, d), stderr: (d: Buffer) => hub.output(2, d) };
       const task = await this.tasks.reattach(rec, out).catch((err) => {
@@ -300,7 +300,7 @@ export class ContainerService {
   private async removeLocked(rec: ContainerRecord, opts: { force?: boolean; volumes?: boolean }): Promise<void> {
     if (!this.store.find(rec.Id)) return;
     const l = this.liveOf(rec.Id);
-    if (rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting') {
+    if (isActive(rec)) {
       if (!opts.force) {
         throw conflict(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`);
       }
@@ -332,7 +332,7 @@ export class ContainerService {
       this.store.get(ref); // throws Docker's 404
     }
     const r = rec!;
-    const running = r.State.Status === 'running' || r.State.Status === 'paused' || r.State.Status === 'restarting';
+    const running = isActive(r);
     if (condition === 'not-running' && !running) return Promise.resolve(r.State.ExitCode);
     if (condition === 'next-exit' && !running && recentlyFinished(r)) {
       // Same race without --rm: the exit the client is waiting for already happened.
@@ -364,7 +364,7 @@ export class ContainerService {
 
   isRunning(id: string): boolean {
     const rec = this.store.find(id);
-    return !!rec && (rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting');
+    return !!rec && isActive(rec);
   }
 
   logs(ref: string, opts: Omit<LogOptions, 'running'>): { record: ContainerRecord; entries: AsyncGenerator<LogEntry> } {

@@ -10,7 +10,7 @@ import { ImageStore } from '../image/store.ts';
 import { ContainerStore } from '../container/store.ts';
 import { ContainerService, type ImageSource } from '../container/service.ts';
 import { ContainerTaskRunner } from '../container/task-runner.ts';
-import type { ContainerRecord } from '../container/record.ts';
+import { isActive, type ContainerRecord } from '../container/record.ts';
 import { OciRuntimeCli, type RuntimeDriver } from '../runtime/runtime.ts';
 import { hostFacts, type HostFacts } from '../runtime/spec.ts';
 import { newId } from '../util/ids.ts';
@@ -87,7 +87,7 @@ export class Engine {
     return this.containers.store
       .list()
       .filter((c) => c.Image === imageId)
-      .map((c) => ({ id: c.Id, running: c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting' }));
+      .map((c) => ({ id: c.Id, running: isActive(c) }));
   }
 
   matchesImage(rec: ContainerRecord, ref: string): boolean {
