@@ -106,6 +106,17 @@ static int get_number(napi_env env, napi_value *argv, size_t argc, size_t i, dou
   return 0;
 }
 
+// Reads arguments 0 and 1, the link path and the attribute name every *xattr call takes.
+// Returns 0 on success; else it threw and nothing is left to free.
+static int get_path_and_name(napi_env env, napi_value *argv, size_t argc, char **path, char **name) {
+  if (get_string(env, argv, argc, 0, 0, path)) return -1;
+  if (get_string(env, argv, argc, 1, 0, name)) {
+    free(*path);
+    return -1;
+  }
+  return 0;
+}
+
 #define ARGS(n)            \
   size_t argc = n;         \
   napi_value argv[n];      \
@@ -139,11 +150,7 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
 static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
   ARGS(3);
   char *path, *name;
-  if (get_string(env, argv, argc, 0, 0, &path)) return NULL;
-  if (get_string(env, argv, argc, 1, 0, &name)) {
-    free(path);
-    return NULL;
-  }
+  if (get_path_and_name(env, argv, argc, &path, &name)) return NULL;
   void *data = NULL;
   size_t len = 0;
   bool is_typed = false;
@@ -168,11 +175,7 @@ static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
 static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
   ARGS(2);
   char *path, *name;
-  if (get_string(env, argv, argc, 0, 0, &path)) return NULL;
-  if (get_string(env, argv, argc, 1, 0, &name)) {
-    free(path);
-    return NULL;
-  }
+  if (get_path_and_name(env, argv, argc, &path, &name)) return NULL;
   napi_value result = NULL;
   // The size can change between the two calls; retry on ERANGE.
   for (;;) {
@@ -248,11 +251,7 @@ static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
 static napi_value js_lremovexattr(napi_env env, napi_callback_info info) {
   ARGS(2);
   char *path, *name;
-  if (get_string(env, argv, argc, 0, 0, &path)) return NULL;
-  if (get_string(env, argv, argc, 1, 0, &name)) {
-    free(path);
-    return NULL;
-  }
+  if (get_path_and_name(env, argv, argc, &path, &name)) return NULL;
   napi_value result = undefined(env);
   if (lremovexattr(path, name) != 0) result = throw_errno(env, errno, "lremovexattr", path);
   free(path);

@@ -659,12 +659,8 @@ static void accept_clients(void) {
   }
 }
 
-static void close_listeners(void) {
-  if (listen_fd >= 0) {
-    close(listen_fd);
-    listen_fd = -1;
-    unlink(opt.socket);
-  }
+// Closes the --console-socket (over which runc hands the pty master) and runc's connection to it.
+static void close_console_socket(void) {
   if (console_listen_fd >= 0) {
     close(console_listen_fd);
     console_listen_fd = -1;
@@ -674,6 +670,15 @@ static void close_listeners(void) {
     close(console_conn_fd);
     console_conn_fd = -1;
   }
+}
+
+static void close_listeners(void) {
+  if (listen_fd >= 0) {
+    close(listen_fd);
+    listen_fd = -1;
+    unlink(opt.socket);
+  }
+  close_console_socket();
 }
 
 // ---------------------------------------------------------------------------
@@ -941,15 +946,7 @@ static void on_create_done(void) {
     console_accept();
     if (console_conn_fd >= 0) console_receive();
   }
-  if (console_listen_fd >= 0) {
-    close(console_listen_fd);
-    console_listen_fd = -1;
-    if (console_path_is_file) unlink(console_path);
-  }
-  if (console_conn_fd >= 0) {
-    close(console_conn_fd);
-    console_conn_fd = -1;
-  }
+  close_console_socket();
   if (create_status != 0) fail("create", exit_code_of(create_status), 0);
   pid_t pid = read_pid_file();
   if (pid < 0) fail("create", 255, 1);

@@ -85,6 +85,21 @@ export async function inParallel<T>(names: string[], op: (name: string) => Promi
   );
 }
 
+/**
+ * Prints the name of each operation that succeeded, one a line, and throws the others' errors
+ * joined; an error that `reportOnly` accepts goes to stderr and does not fail the command.
+ */
+export function reportByName(cli: Cli, results: Array<{ name: string; ok: boolean; error?: unknown }>, reportOnly: (error: unknown) => boolean = () => false): void {
+  const errors: unknown[] = [];
+  for (const r of results) {
+    if (r.ok) cli.out.write(r.name + '\n');
+    else if (reportOnly(r.error)) cli.err.write((r.error as Error).message + '\n');
+    else errors.push(r.error);
+  }
+  const err = joinErrors(errors);
+  if (err) throw err;
+}
+
 /** errors.Join: the messages, one a line; nothing when there are none. */
 export function joinErrors(errors: unknown[]): Error | undefined {
   if (errors.length === 0) return undefined;

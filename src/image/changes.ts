@@ -85,7 +85,7 @@ function lex(s: string, env: Env, split: boolean): string[] {
         } else if (d === '$') {
           const r = expandVar(s, i + 1, env);
           cur += r.text;
-          i = r.next === i + 1 && r.text === '$' ? i + 1 : r.next;
+          i = r.next;
         } else {
           cur += d;
           i++;
@@ -97,7 +97,7 @@ function lex(s: string, env: Env, split: boolean): string[] {
     } else if (c === '$') {
       const r = expandVar(s, i + 1, env);
       cur += r.text;
-      i = r.next === i + 1 && r.text === '$' ? i + 1 : r.next;
+      i = r.next;
     } else {
       cur += c;
       i++;

@@ -112,12 +112,17 @@ export function fullName(ref: Reference): string {
   return ref.domain ? `${ref.domain}/${ref.path}` : ref.path;
 }
 
-/** Full reference string, e.g. "docker.io/library/busybox:latest". */
-export function referenceString(ref: Reference): string {
-  let s = fullName(ref);
+/** The name followed by the reference's ":tag" and "@digest", where it has them. */
+function withTagAndDigest(name: string, ref: Reference): string {
+  let s = name;
   if (ref.tag !== undefined) s += `:${ref.tag}`;
   if (ref.digest !== undefined) s += `@${ref.digest}`;
   return s;
+}
+
+/** Full reference string, e.g. "docker.io/library/busybox:latest". */
+export function referenceString(ref: Reference): string {
+  return withTagAndDigest(fullName(ref), ref);
 }
 
 /** Parses and normalizes to the full name with the default tag: busybox -> docker.io/library/busybox:latest. */
@@ -138,10 +143,7 @@ export function familiarName(ref: Reference): string {
 
 /** Familiar name with tag and digest: "busybox:latest", "user/app@sha256:...". */
 export function familiarString(ref: Reference): string {
-  let s = familiarName(ref);
-  if (ref.tag !== undefined) s += `:${ref.tag}`;
-  if (ref.digest !== undefined) s += `@${ref.digest}`;
-  return s;
+  return withTagAndDigest(familiarName(ref), ref);
 }
 
 /** Familiar form of a full reference string (as stored): "docker.io/library/busybox:latest" -> "busybox:latest". */

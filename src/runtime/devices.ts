@@ -1,7 +1,7 @@
 // Device nodes and the devices cgroup: Docker's default rules (deny all, allow the basic
 // character devices; runc adds its own /dev/full, ptmx and pts rules), --device mappings,
 // --device-cgroup-rule and, for privileged containers, every device node of the host.
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, type Dirent } from 'node:fs';
 import { join, posix } from 'node:path';
 import { badParameter } from '../util/errors.ts';
 import type { DeviceMapping, OciDevice, OciDeviceCgroup } from './types.ts';
@@ -49,15 +49,18 @@ function ruleFor(d: OciDevice, access: string): OciDeviceCgroup {
   return { allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major, minor: d.minor, access };
 }
 
+/** A directory's entries; none when it cannot be read (gone, not a directory, no access). */
+async function entriesOrNone(dir: string): Promise<Dirent[]> {
+  try {
+    return await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
 async function walkDevices(dir: string): Promise<string[]> {
   const out: string[] = [];
-  let entries;
-  try {
-    entries = await fsp.readdir(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
+  for (const e of await entriesOrNone(dir)) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(p, ...(await walkDevices(p)));
     else out.push(p);
@@ -106,13 +109,7 @@ const SKIP_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', 
 /** Every device node under the host's /dev, as a privileged container gets them. */
 export async function hostDevices(root = '/dev'): Promise<OciDevice[]> {
   const out: OciDevice[] = [];
-  let entries;
-  try {
-    entries = await fsp.readdir(root, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
+  for (const e of await entriesOrNone(root)) {
     const p = join(root, e.name);
     if (e.isDirectory()) {
       if (!SKIP_DIRS.has(e.name)) out.push(...(await hostDevices(p)));

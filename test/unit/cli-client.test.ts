@@ -10,7 +10,20 @@ import { ApiError, ConnectionError } from '../../src/client/errors.ts';
 import { encodeFilters, encodeQuery } from '../../src/client/query.ts';
 import { demux, displayJsonMessages, JsonStreamError } from '../../src/client/streams.ts';
 import { streamAttach, detachKeysToBytes, DetachedError } from '../../src/client/attach.ts';
-import { canned, frame, startFakeDaemon } from './cli-harness.ts';
+import { canned, frame, startFakeDaemon, type FakeDaemon, type Handler } from './cli-harness.ts';
+
+/** Runs fn with a client of a fake daemon serving handlers, then closes both; returns the daemon, closed. */
+async function withClient(handlers: Handler[], fn: (c: ApiClient, d: FakeDaemon) => Promise<void>): Promise<FakeDaemon> {
+  const d = await startFakeDaemon(handlers);
+  const c = new ApiClient(parseHost(d.host));
+  try {
+    await fn(c, d);
+  } finally {
+    c.close();
+    await d.close();
+  }
+  return d;
+}
 
 function collect(): PassThrough & { text: () => string } {
   const chunks: Buffer[] = [];
@@ -37,40 +50,28 @@ test('queries are encoded as Go encodes url.Values; filters as docker sends them
 });
 
 test('version negotiation: HEAD /_ping, then the lower of 1.50 and the daemon version as prefix', async () => {
-  const d = await startFakeDaemon([
+  await withClient([
     (r) => (r.url === '/_ping' ? { headers: { 'Api-Version': '1.43', Ostype: 'linux' }, body: 'OK' } : undefined),
     canned({ 'GET /containers/json': { body: [] } }),
-  ]);
-  const c = new ApiClient(parseHost(d.host));
-  try {
+  ], async (c, d) => {
     assert.deepEqual(await c.json('GET', '/containers/json', { query: { all: '1' } }), []);
     assert.equal(c.apiVersion, '1.43');
     assert.deepEqual(d.requests.map((r) => `${r.method} ${r.url}`), ['HEAD /_ping', 'GET /v1.43/containers/json?all=1']);
-  } finally {
-    c.close();
-    await d.close();
-  }
+  });
 });
 
 test('errors: the daemon message with docker\'s prefix and the status; unreachable daemons', async () => {
-  const d = await startFakeDaemon([canned({ 'GET /containers/nope/json': { status: 404, body: { message: 'No such container: nope' } } })]);
-  const c = new ApiClient(parseHost(d.host));
-  try {
+  const d = await withClient([canned({ 'GET /containers/nope/json': { status: 404, body: { message: 'No such container: nope' } } })], async (c) => {
     await assert.rejects(c.json('GET', '/containers/nope/json'), (e: unknown) => e instanceof ApiError && e.status === 404 && e.message === 'Error response from daemon: No such container: nope');
     await assert.rejects(c.json('GET', '/unknown'), { message: 'Error response from daemon: page not found' });
-  } finally {
-    c.close();
-    await d.close();
-  }
+  });
   const gone = new ApiClient(parseHost(d.host));
   await assert.rejects(gone.json('GET', '/info'), (e: unknown) => e instanceof ConnectionError && (e as Error).message === `Cannot connect to the Berth daemon at ${d.host}. Is the berth daemon running?`);
   gone.close();
 });
 
 test('hijack: 101 upgrade, output demultiplexed, stdin copied and then half-closed', async () => {
-  const d = await startFakeDaemon([canned({ 'POST /containers/c1/attach': { status: 101, upgrade: Buffer.concat([frame(1, 'out1\n'), frame(2, 'err1\n'), frame(1, 'out2\n')]) } })]);
-  const c = new ApiClient(parseHost(d.host));
-  try {
+  await withClient([canned({ 'POST /containers/c1/attach': { status: 101, upgrade: Buffer.concat([frame(1, 'out1\n'), frame(2, 'err1\n'), frame(1, 'out2\n')]) } })], async (c, d) => {
     const { socket } = await c.hijack('/containers/c1/attach', { query: { stream: '1', stdin: '1', stdout: '1', stderr: '1' } });
     const out = collect();
     const err = collect();
@@ -83,29 +84,19 @@ test('hijack: 101 upgrade, output demultiplexed, stdin copied and then half-clos
     assert.equal(attach.url, '/v1.50/containers/c1/attach?stderr=1&stdin=1&stdout=1&stream=1');
     // The daemon saw the input and then the end of it (the fake records it on half-close).
     assert.equal(d.requests.find((r) => r.method === 'STDIN')!.body.toString(), 'typed input\n');
-  } finally {
-    c.close();
-    await d.close();
-  }
+  });
 });
 
 test('hijack refused: docker\'s "unable to upgrade" error', async () => {
-  const d = await startFakeDaemon([canned({ 'POST /containers/c1/attach': { status: 404, body: { message: 'No such container: c1' } } })]);
-  const c = new ApiClient(parseHost(d.host));
-  try {
+  await withClient([canned({ 'POST /containers/c1/attach': { status: 404, body: { message: 'No such container: c1' } } })], async (c) => {
     await assert.rejects(c.hijack('/containers/c1/attach'), { message: 'unable to upgrade to tcp, received 404' });
-  } finally {
-    c.close();
-    await d.close();
-  }
+  });
 });
 
 test('tty sessions: raw output, detach keys end the session', async () => {
   assert.deepEqual(detachKeysToBytes('ctrl-p,ctrl-q'), [16, 17]);
   assert.deepEqual(detachKeysToBytes('a,ctrl-@'), [97, 0]);
-  const d = await startFakeDaemon([canned({ 'POST /containers/c1/attach': { status: 101, upgrade: Buffer.from('raw \x01 bytes') } })]);
-  const c = new ApiClient(parseHost(d.host));
-  try {
+  await withClient([canned({ 'POST /containers/c1/attach': { status: 101, upgrade: Buffer.from('raw \x01 bytes') } })], async (c) => {
     const { socket } = await c.hijack('/containers/c1/attach');
     const out = collect();
     const stdin = new PassThrough();
@@ -113,10 +104,7 @@ test('tty sessions: raw output, detach keys end the session', async () => {
     stdin.write(Buffer.from([0x68, 0x10, 0x11]));
     await assert.rejects(session, DetachedError);
     assert.match(out.text(), /^(raw \x01 bytes)?$/);
-  } finally {
-    c.close();
-    await d.close();
-  }
+  });
 });
 
 test('multiplexed streams split across reads; daemon errors inside the stream', async () => {

@@ -2,7 +2,7 @@
 // the container as docker does: POST /containers/create, and when the image is missing
 // (404) "Unable to find image" then a pull and a second try; warnings; --cidfile.
 import { existsSync, openSync, closeSync, writeSync, rmSync } from 'node:fs';
-import type { Cli } from '../cli.ts';
+import { BIN, StatusError, type Cli } from '../cli.ts';
 import { BoolFlag, StringFlag, type FlagSet } from '../flags.ts';
 import { addContainerFlags, type ContainerFlags } from '../opts/container-flags.ts';
 import { buildContainerConfig, createBody, dedupEnv, type ContainerConfig } from '../opts/container-config.ts';
@@ -33,15 +33,36 @@ export function addCreateFlags(fs: FlagSet, forRun: boolean): CreateFlags {
   return { name, pull, quiet, platform, untrusted, useApiSocket, copts };
 }
 
-export function validatePullOpt(val: string): void {
+function validatePullOpt(val: string): void {
   if (!['always', 'missing', 'never', ''].includes(val)) {
     throw new Error(`invalid pull option: '${val}': must be one of "always", "missing" or "never"`);
   }
 }
 
 /** Parses the flags into the create body (docker's proxy-env step, then parse). */
-export function containerConfigFrom(cli: Cli, fs: FlagSet, f: CreateFlags, image: string, args: string[]): ContainerConfig {
+function containerConfigFrom(cli: Cli, fs: FlagSet, f: CreateFlags, image: string, args: string[]): ContainerConfig {
   return buildContainerConfig(fs, f.copts, { image, args, env: dedupEnv(f.copts.env.values), serverOS: cli.client.serverOsType });
+}
+
+/** A usage error as docker words it: the message, then where to find the command's help. */
+export function withHelp(err: unknown, command: string): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return `${BIN}: ${msg}\n\nRun '${BIN} ${command} --help' for more information`;
+}
+
+/**
+ * The create body from run's or create's command line (IMAGE [COMMAND] [ARG...]); a bad flag
+ * or value fails with status 125 and the help hint, before the container is created.
+ */
+export async function configFromCommandLine(cli: Cli, fs: FlagSet, f: CreateFlags, args: string[], command: 'run' | 'create'): Promise<ContainerConfig> {
+  try {
+    validatePullOpt(f.pull.value);
+    // The server's version and OS shape the body; an unreachable daemon is reported later.
+    await cli.client.negotiate().catch(() => {});
+    return containerConfigFrom(cli, fs, f, args[0], args.slice(1));
+  } catch (e) {
+    throw new StatusError(125, withHelp(e, command));
+  }
 }
 
 const DISCARD = new Writable({ write: (_c, _e, cb) => cb() });

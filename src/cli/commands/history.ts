@@ -5,7 +5,7 @@ import type { BoolFlag, FlagSet, StringFlag } from '../flags.ts';
 import { HISTORY_HEADER, HistoryContext, type HistoryItem } from '../format/contexts.ts';
 import { renderFormatted } from '../format/formatter.ts';
 import { FORMAT_HELP } from '../format/help-texts.ts';
-import { parsePlatform } from '../opts/platform.ts';
+import { platformFlagJson } from '../opts/platform.ts';
 
 interface HistoryFlags {
   human: BoolFlag;
@@ -25,16 +25,7 @@ export const command: CommandDef<HistoryFlags> = {
     platform: fs.string('platform', undefined, '', 'Show history for the given platform. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")'),
   }),
   async run(cli: Cli, f: HistoryFlags, args: string[]) {
-    let platform: string | undefined;
-    if (f.platform.value) {
-      let p;
-      try {
-        p = parsePlatform(f.platform.value);
-      } catch (e) {
-        throw new Error(`invalid platform: ${(e as Error).message}`);
-      }
-      platform = JSON.stringify(p.variant ? { architecture: p.architecture, os: p.os, variant: p.variant } : { architecture: p.architecture, os: p.os });
-    }
+    const platform = platformFlagJson(f.platform.value);
     const history = (await cli.client.json<HistoryItem[]>('GET', `/images/${args[0]}/history`, { query: { platform } })) ?? [];
     let format = f.format.value || 'table';
     if (format === 'table') {

@@ -42,33 +42,29 @@ function isDangling(i: ImageSummary): boolean {
   return tags.length === 1 && tags[0] === '<none>:<none>' && digests.length === 1 && digests[0] === '<none>@<none>';
 }
 
-/** The rows of one image: each repository's tags (crossed with its digests when shown). */
-function rowsOf(i: ImageSummary, trunc: boolean, showDigest: boolean, needDigest: boolean, now: number): ImageContext[] {
-  if (isDangling(i)) return [new ImageContext(i, trunc, '<none>', '<none>', '<none>', now)];
-  const repoTags = new Map<string, string[]>();
-  const repoDigests = new Map<string, string[]>();
-  for (const s of i.RepoTags ?? []) {
+/** Each reference's tag (or digest) under its familiar repository name; unparsable ones are skipped, as docker does. */
+function byRepository(refs: string[] | null | undefined, part: 'tag' | 'digest'): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const s of refs ?? []) {
     try {
       const ref = parseNormalizedNamed(s);
-      if (ref.tag !== undefined) {
+      const value = ref[part];
+      if (value !== undefined) {
         const name = familiarName(ref);
-        repoTags.set(name, [...(repoTags.get(name) ?? []), ref.tag]);
-      }
-    } catch {
-      // skipped, as docker does
-    }
-  }
-  for (const s of i.RepoDigests ?? []) {
-    try {
-      const ref = parseNormalizedNamed(s);
-      if (ref.digest !== undefined) {
-        const name = familiarName(ref);
-        repoDigests.set(name, [...(repoDigests.get(name) ?? []), ref.digest]);
+        out.set(name, [...(out.get(name) ?? []), value]);
       }
     } catch {
       // skipped
     }
   }
+  return out;
+}
+
+/** The rows of one image: each repository's tags (crossed with its digests when shown). */
+function rowsOf(i: ImageSummary, trunc: boolean, showDigest: boolean, needDigest: boolean, now: number): ImageContext[] {
+  if (isDangling(i)) return [new ImageContext(i, trunc, '<none>', '<none>', '<none>', now)];
+  const repoTags = byRepository(i.RepoTags, 'tag');
+  const repoDigests = byRepository(i.RepoDigests, 'digest');
   const out: ImageContext[] = [];
   for (const [repo, tags] of repoTags) {
     let digests = repoDigests.get(repo) ?? [];

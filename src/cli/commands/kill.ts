@@ -1,6 +1,6 @@
 // berth kill: POST /containers/{id}/kill?signal=… for each name in parallel.
 import type { Cli } from '../cli.ts';
-import { inParallel, joinErrors, minArgs, type CommandDef } from '../command.ts';
+import { inParallel, minArgs, reportByName, type CommandDef } from '../command.ts';
 import type { FlagSet, StringFlag } from '../flags.ts';
 
 export const command: CommandDef<{ signal: StringFlag }> = {
@@ -9,12 +9,6 @@ export const command: CommandDef<{ signal: StringFlag }> = {
   async run(cli: Cli, f, names: string[]) {
     const query = { signal: f.signal.value || undefined };
     const results = await inParallel(names, (n) => cli.client.call('POST', `/containers/${n}/kill`, { query }));
-    const errors: unknown[] = [];
-    for (const r of results) {
-      if (r.ok) cli.out.write(r.name + '\n');
-      else errors.push(r.error);
-    }
-    const err = joinErrors(errors);
-    if (err) throw err;
+    reportByName(cli, results);
   },
 };

@@ -7,7 +7,7 @@ import type { Cli } from '../cli.ts';
 import { noArgs, type CommandDef } from '../command.ts';
 import type { BoolFlag, FlagSet, StringFlag } from '../flags.ts';
 import { displayJsonMessages, copyRaw } from '../../client/streams.ts';
-import { parsePlatform } from '../opts/platform.ts';
+import { platformFlagJson } from '../opts/platform.ts';
 
 export const command: CommandDef<{ input: StringFlag; quiet: BoolFlag; platform: StringFlag }> = {
   args: noArgs,
@@ -31,16 +31,8 @@ export const command: CommandDef<{ input: StringFlag; quiet: BoolFlag; platform:
       }
       input = createReadStream(f.input.value);
     }
-    let platform: string[] | undefined;
-    if (f.platform.value) {
-      let p;
-      try {
-        p = parsePlatform(f.platform.value);
-      } catch (e) {
-        throw new Error(`invalid platform: ${(e as Error).message}`);
-      }
-      platform = [JSON.stringify(p.variant ? { architecture: p.architecture, os: p.os, variant: p.variant } : { architecture: p.architecture, os: p.os })];
-    }
+    const platformJson = platformFlagJson(f.platform.value);
+    const platform = platformJson === undefined ? undefined : [platformJson];
     const quiet = f.quiet.value || !cli.outIsTerminal;
     const res = await cli.client.request('POST', '/images/load', {
       query: { quiet: quiet ? '1' : '0', platform },

@@ -7,9 +7,7 @@ export const command: CommandDef<StopFlags> = {
   args: minArgs(1),
   flags: stopFlags,
   async run(cli: Cli, f: StopFlags, names: string[]) {
-    if (f.time.changed && f.timeout.changed) throw new Error('conflicting options: cannot specify both --timeout and --time');
-    if (f.signal.value) await cli.client.negotiate();
-    const query = stopQuery(cli, f);
+    const query = await stopQuery(cli, f);
     const errors: unknown[] = [];
     for (const n of names) {
       try {

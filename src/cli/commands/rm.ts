@@ -1,7 +1,7 @@
 // berth rm: DELETE /containers/{id}[?force=1&v=1&link=1] for each name in parallel;
 // with --force a missing container is reported but is not a failure.
 import type { Cli } from '../cli.ts';
-import { inParallel, joinErrors, minArgs, type CommandDef } from '../command.ts';
+import { inParallel, minArgs, reportByName, type CommandDef } from '../command.ts';
 import type { BoolFlag, FlagSet } from '../flags.ts';
 import { isNotFound } from '../../client/errors.ts';
 
@@ -25,13 +25,6 @@ export const command: CommandDef<RmFlags> = {
       if (id === '') throw new Error('container name cannot be empty');
       await cli.client.call('DELETE', `/containers/${id}`, { query });
     });
-    const errors: unknown[] = [];
-    for (const r of results) {
-      if (r.ok) cli.out.write(r.name + '\n');
-      else if (f.force.value && isNotFound(r.error)) cli.err.write((r.error as Error).message + '\n');
-      else errors.push(r.error);
-    }
-    const err = joinErrors(errors);
-    if (err) throw err;
+    reportByName(cli, results, (e) => f.force.value && isNotFound(e));
   },
 };

@@ -4,7 +4,7 @@ import type { Cli } from '../cli.ts';
 import { joinErrors, minArgs, type CommandDef } from '../command.ts';
 import { StringSliceFlag, type BoolFlag, type FlagSet } from '../flags.ts';
 import { isNotFound } from '../../client/errors.ts';
-import { parsePlatform } from '../opts/platform.ts';
+import { parsePlatform, platformJson } from '../opts/platform.ts';
 
 interface RmiFlags {
   force: BoolFlag;
@@ -20,10 +20,7 @@ export const command: CommandDef<RmiFlags> = {
     platform: fs.add(new StringSliceFlag('platform', undefined, 'Remove only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")')),
   }),
   async run(cli: Cli, f: RmiFlags, images: string[]) {
-    const platforms = f.platform.values.map((p) => {
-      const v = parsePlatform(p);
-      return JSON.stringify(v.variant ? { architecture: v.architecture, os: v.os, variant: v.variant } : { architecture: v.architecture, os: v.os });
-    });
+    const platforms = f.platform.values.map((p) => platformJson(parsePlatform(p)));
     const query = { force: f.force.value ? '1' : undefined, noprune: f.noPrune.value ? '1' : undefined, platforms: platforms.length ? platforms : undefined };
     const errors: unknown[] = [];
     let fatal = false;

@@ -2,21 +2,16 @@
 // (or the removal, with --rm), start, relay the streams, exit with the container's status.
 // Failures are worded and numbered as docker's: 125 for daemon errors, 126 when the command
 // cannot be executed, 127 when it is not found.
-import { StatusError, BIN, type Cli } from '../cli.ts';
+import { StatusError, type Cli } from '../cli.ts';
 import { minArgs, type CommandDef } from '../command.ts';
 import { BoolFlag, StringFlag, type FlagSet } from '../flags.ts';
-import { addCreateFlags, containerConfigFrom, createContainer, validatePullOpt, type CreateFlags } from './container-create.ts';
+import { addCreateFlags, configFromCommandLine, createContainer, withHelp, type CreateFlags } from './container-create.ts';
 import { attachAndWait, forwardSignals, monitorTtySize, waitExitOrRemoved } from './attach-helpers.ts';
 
 interface RunFlags extends CreateFlags {
   detach: BoolFlag;
   sigProxy: BoolFlag;
   detachKeys: StringFlag;
-}
-
-export function withHelp(err: unknown, command: string): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return `${BIN}: ${msg}\n\nRun '${BIN} ${command} --help' for more information`;
 }
 
 /** docker's toStatusError: 127 for a missing command, 126 for one that cannot run, else 125. */
@@ -40,18 +35,7 @@ export const command: CommandDef<RunFlags> = {
     return { ...addCreateFlags(fs, true), detach, sigProxy, detachKeys };
   },
   async run(cli: Cli, f: RunFlags, args: string[], fs: FlagSet) {
-    try {
-      validatePullOpt(f.pull.value);
-    } catch (e) {
-      throw new StatusError(125, withHelp(e, 'run'));
-    }
-    let cfg;
-    try {
-      await cli.client.negotiate().catch(() => {});
-      cfg = containerConfigFrom(cli, fs, f, args[0], args.slice(1));
-    } catch (e) {
-      throw new StatusError(125, withHelp(e, 'run'));
-    }
+    const cfg = await configFromCommandLine(cli, fs, f, args, 'run');
     const config = cfg.Config;
     if (!f.detach.value) {
       if (config.AttachStdin && config.Tty && !cli.inIsTerminal) throw new Error('the input device is not a TTY');

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Cli } from '../cli.ts';
 import { minArgs, type CommandDef } from '../command.ts';
 import type { FlagSet, StringFlag } from '../flags.ts';
-import { parsePlatform } from '../opts/platform.ts';
+import { platformFlagJson } from '../opts/platform.ts';
 
 export const command: CommandDef<{ output: StringFlag; platform: StringFlag }> = {
   args: minArgs(1),
@@ -17,16 +17,7 @@ export const command: CommandDef<{ output: StringFlag; platform: StringFlag }> =
     platform: fs.string('platform', undefined, '', 'Save only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")'),
   }),
   async run(cli: Cli, f, images: string[]) {
-    let platform: string | undefined;
-    if (f.platform.value) {
-      let p;
-      try {
-        p = parsePlatform(f.platform.value);
-      } catch (e) {
-        throw new Error(`invalid platform: ${(e as Error).message}`);
-      }
-      platform = JSON.stringify(p.variant ? { architecture: p.architecture, os: p.os, variant: p.variant } : { architecture: p.architecture, os: p.os });
-    }
+    const platform = platformFlagJson(f.platform.value);
     const out = f.output.value;
     if (out === '' && cli.outIsTerminal) throw new Error('cowardly refusing to save to a terminal. Use the -o flag or redirect');
     const res = await cli.client.request('GET', '/images/get', { query: { names: images, platform } });

@@ -1,6 +1,6 @@
 // berth stop: POST /containers/{id}/stop for each name in parallel; prints the names stopped.
 import type { Cli } from '../cli.ts';
-import { inParallel, joinErrors, minArgs, type CommandDef } from '../command.ts';
+import { inParallel, minArgs, reportByName, type CommandDef } from '../command.ts';
 import { IntFlag, type FlagSet, type StringFlag } from '../flags.ts';
 
 export interface StopFlags {
@@ -18,9 +18,13 @@ export function stopFlags(fs: FlagSet): StopFlags {
   return { signal, timeout, time };
 }
 
-/** The stop/restart query: t only when a timeout flag was given; signal from API 1.42. */
-export function stopQuery(cli: Cli, f: StopFlags): Record<string, string | undefined> {
+/**
+ * The stop/restart query: t only when a timeout flag was given; signal from API 1.42, so with
+ * --signal the version is negotiated first.
+ */
+export async function stopQuery(cli: Cli, f: StopFlags): Promise<Record<string, string | undefined>> {
   if (f.time.changed && f.timeout.changed) throw new Error('conflicting options: cannot specify both --timeout and --time');
+  if (f.signal.value) await cli.client.negotiate();
   const t = f.timeout.changed ? f.timeout.value : f.time.changed ? f.time.value : undefined;
   return {
     t: t === undefined ? undefined : String(t),
@@ -32,16 +36,8 @@ export const command: CommandDef<StopFlags> = {
   args: minArgs(1),
   flags: stopFlags,
   async run(cli: Cli, f: StopFlags, names: string[]) {
-    if (f.time.changed && f.timeout.changed) throw new Error('conflicting options: cannot specify both --timeout and --time');
-    if (f.signal.value) await cli.client.negotiate();
-    const query = stopQuery(cli, f);
+    const query = await stopQuery(cli, f);
     const results = await inParallel(names, (n) => cli.client.call('POST', `/containers/${n}/stop`, { query }));
-    const errors: unknown[] = [];
-    for (const r of results) {
-      if (r.ok) cli.out.write(r.name + '\n');
-      else errors.push(r.error);
-    }
-    const err = joinErrors(errors);
-    if (err) throw err;
+    reportByName(cli, results);
   },
 };

@@ -18,6 +18,8 @@ export class TemplateSyntaxError extends Error {}
 
 const KEYWORDS = new Set(['if', 'else', 'end', 'range', 'with', 'define', 'template', 'block', 'break', 'continue']);
 const SPACE = new Set([' ', '\t', '\r', '\n']);
+/** The one-character tokens that need nothing but their own token. */
+const PUNCTUATION = new Map<string, TokenType>([['|', 'pipe'], [',', 'comma'], ['=', 'assign']]);
 
 function isAlnum(ch: string): boolean {
   return /^[\p{L}\p{Nd}_]$/u.test(ch);
@@ -98,8 +100,9 @@ export function lex(name: string, src: string): Token[] {
         if (pos > start) tokens.push({ type: 'space', val: src.slice(start, pos), pos: start, line });
         continue;
       }
-      if (ch === '|') {
-        tokens.push({ type: 'pipe', val: '|', pos, line });
+      const punctuation = PUNCTUATION.get(ch);
+      if (punctuation) {
+        tokens.push({ type: punctuation, val: ch, pos, line });
         pos++;
         continue;
       }
@@ -116,20 +119,10 @@ export function lex(name: string, src: string): Token[] {
         pos++;
         continue;
       }
-      if (ch === ',') {
-        tokens.push({ type: 'comma', val: ',', pos, line });
-        pos++;
-        continue;
-      }
       if (ch === ':') {
         if (src[pos + 1] !== '=') fail('expected :=', pos);
         tokens.push({ type: 'declare', val: ':=', pos, line });
         pos += 2;
-        continue;
-      }
-      if (ch === '=') {
-        tokens.push({ type: 'assign', val: '=', pos, line });
-        pos++;
         continue;
       }
       if (ch === '"') {

@@ -58,3 +58,20 @@ export function parsePlatform(spec: string): Platform {
 export function formatPlatform(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }
+
+/** The platform as the API's `platform` query values carry it: OCI JSON, keys in Go's field order. */
+export function platformJson(p: Platform): string {
+  return JSON.stringify(p.variant ? { architecture: p.architecture, os: p.os, variant: p.variant } : { architecture: p.architecture, os: p.os });
+}
+
+/** A --platform flag's value as query JSON; undefined when the flag is empty. */
+export function platformFlagJson(value: string): string | undefined {
+  if (!value) return undefined;
+  let p;
+  try {
+    p = parsePlatform(value);
+  } catch (e) {
+    throw new Error(`invalid platform: ${(e as Error).message}`);
+  }
+  return platformJson(p);
+}
