@@ -2,7 +2,7 @@
 // inspect, ps, exit codes, isolation of namespaces and of the copy-on-write root.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fsp, readdirSync } from 'node:fs';
+import { promises as fsp, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
@@ -204,6 +204,17 @@ test('bad input gets Docker\'s errors and leaves nothing behind', async () => {
   const rmRunning = await d.docker(['rm', runningId]);
   assert.equal(rmRunning.code, 1);
   assert.match(rmRunning.stderr, /container is running: stop the container before removing or force remove/);
+  // A start that fails (no such command) leaves no mount, cgroup or runtime state behind.
+  const failed = await d.docker(['create', '--name', 'fails-to-start', 'busybox', 'no-such-command']);
+  const failedId = failed.stdout.trim();
+  assert.equal((await d.docker(['start', 'fails-to-start'])).code, 1);
+  const mounts = await fsp.readFile('/proc/self/mountinfo', 'utf8');
+  assert.ok(!mounts.includes(failedId), 'the rootfs of a failed start is unmounted');
+  for (const ctl of ['', 'memory', 'pids', 'cpu', 'unified']) { // v2 at the root, v1 per controller
+    assert.ok(!existsSync(join('/sys/fs/cgroup', ctl, d.cgroupParent, failedId)), `no ${ctl} cgroup left`);
+  }
+  assert.ok(!existsSync(join(d.execRoot, 'runtime', 'runc', failedId)), 'no runtime state left');
+  await d.docker(['rm', 'fails-to-start']);
   const killStopped = await d.docker(['kill', 'taken']);
   assert.match(killStopped.stderr, /is not running/);
   const badSignal = await d.docker(['kill', '-s', 'SIGFOO', runningId]);
