@@ -1,6 +1,8 @@
 // berthd: parses its settings, opens the engine, serves the Engine API until SIGTERM.
 import { parseDaemonArgs, USAGE, UsageError } from './config.ts';
+import { promises as fsp } from 'node:fs';
 import { Engine } from './engine.ts';
+import { claimPidFile } from './pidfile.ts';
 import { ApiServer } from '../api/server.ts';
 import { systemRoutes, BERTH_VERSION } from '../api/routes/system.ts';
 import { containerRoutes } from '../api/routes/containers.ts';
@@ -32,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
     log.error('berthd needs to be started as root');
     return 1;
   }
+  await fsp.mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+  const pidFile = await claimPidFile(config.execRoot);
   const engine = await Engine.open(config);
   const api = new ApiServer();
   systemRoutes(api.router, {
@@ -69,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
     await api.close();
     if (!config.liveRestore) await engine.containers.shutdown();
     await engine.settled();
+    await pidFile.release();
     log.info('Daemon shutdown complete');
     process.exit(0);
   };

@@ -64,3 +64,13 @@ test('the API socket is owner and group only', async () => {
   const { statSync } = await import('node:fs');
   assert.equal(statSync(d.socket).mode & 0o777, 0o660);
 });
+
+test('a second daemon on the same exec-root is refused', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const { REPO } = await import('../helpers/daemon.ts');
+  const other = spawnSync(join(REPO, 'bin', 'berthd'), ['--data-root', d.dataRoot, '--exec-root', d.execRoot, '-H', `unix://${d.socket}.2`, '--config-file', '/nonexistent.json'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(other.status, 1);
+  assert.match(other.stderr, /pid file found, ensure berthd is not running or delete .*berthd\.pid/);
+  assert.equal((await d.api('GET', '/_ping')).status, 200);
+});
