@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { cpus, release, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDaemon, BUSYBOX_TAR } from '../test/helpers/daemon.ts';
-import { startReferenceDockerd, type ReferenceDockerd } from './reference-dockerd.ts';
+import { startReferenceDockerd, type ReferenceDockerd } from './lib/reference-dockerd.ts';
 
 const N = Number(process.env.BENCH_N ?? 30);
 const PAUSE_MS = Number(process.env.BENCH_PAUSE_MS ?? 50);

@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { ping } from '../test/helpers/daemon.ts';
+import { ping } from '../../test/helpers/daemon.ts';
 
 export interface ReferenceDockerd {
   host: string;
