@@ -101,8 +101,8 @@ export class ContainerService {
   // ---- create ----
 
   async create(body: ContainerConfig & { HostConfig?: HostConfig }, name?: string): Promise<{ Id: string; Warnings: string[] }> {
-    const { HostConfig: hostConfigIn, ...userConfig } = body as ContainerConfig & { HostConfig?: HostConfig; NetworkingConfig?: unknown };
-    delete (userConfig as { NetworkingConfig?: unknown }).NetworkingConfig;
+    // NetworkingConfig is not kept yet: endpoints come with networking (issue 5).
+    const { HostConfig: hostConfigIn, NetworkingConfig: _networking, ...userConfig } = body as ContainerConfig & { HostConfig?: HostConfig; NetworkingConfig?: unknown };
     if (!userConfig.Image) throw badParameter('config cannot be empty in order to create a container');
     const hostConfig = normalizeHostConfig(hostConfigIn);
     const image = this.images.resolveForContainer(userConfig.Image);
@@ -356,10 +356,9 @@ export class ContainerService {
 
   // ---- attach and logs ----
 
-  attach(ref: string, client: AttachClient): { record: ContainerRecord; detach: () => void } {
-    const rec = this.store.get(ref);
-    const l = this.liveOf(rec.Id);
-    return { record: rec, detach: l.hub.add(client) };
+  /** Joins a container's attach streams; returns the function that leaves them. */
+  attach(ref: string, client: AttachClient): () => void {
+    return this.liveOf(this.store.get(ref).Id).hub.add(client);
   }
 
   isRunning(id: string): boolean {

@@ -1,7 +1,7 @@
 // Crash-safe file writes: a record is written to a temporary file beside it and renamed
 // into place, so a kill -9 at any instant leaves either the old or the new content.
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, renameSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 
 function tempName(path: string): string {
   return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -18,17 +18,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
 }
 
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
-  const tmp = tempName(path);
-  try {
-    writeFileSync(tmp, data, { mode });
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value));
 }
@@ -37,15 +26,6 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 export async function readJson<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(await fsp.readFile(path, 'utf8')) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-export function readJsonSync<T>(path: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

@@ -115,7 +115,7 @@ export function containerRoutes(r: Router, d: ContainerRouteDeps): void {
       sock.end();
       return;
     }
-    const { detach } = svc.attach(rec.Id, {
+    const detach = svc.attach(rec.Id, {
       stdout: want.stdout,
       stderr: want.stderr,
       write,
