@@ -1,16 +1,22 @@
 // berth-monitor: one small process per running container, in the role of
 // containerd-shim / conmon. It runs the OCI runtime (`run --detach`, one process; or
 // `create`, then `start` when asked with --wait-start), owns the container's stdio,
-// writes the json-file log, reaps the container, records its exit status in a file and
-// then has the runtime delete the container. It does not depend on berthd, which may be
-// killed and restarted while the container runs: berthd talks to it over unix
-// sockets (fd 3 at spawn, --socket afterwards) with a framed protocol:
+// writes its log (log-writer.c: json-file or local, rotated), reaps the container,
+// records its exit status in a file and then has the runtime delete the container. It
+// does not depend on berthd, which may be killed and restarted while the container runs:
+// berthd talks to it over unix sockets (fd 3 at spawn, --socket afterwards) with a
+// framed protocol:
 // 1 byte type, 4 bytes big-endian payload length, payload.
 //
 // Monitor -> client: 'o' stdout data, 'e' stderr data, 'C' created (pid),
 //                    'S' started, 'F' failed ("create N" / "start N"), 'X' exited (code),
 //                    'T' the exit's time (RFC 3339, as in the exit file; just before 'X').
-// Client -> monitor: 'i' stdin data, 'c' close stdin, 'r' resize ("ROWS COLS"), 'S' start.
+// Client -> monitor: 'i' stdin data, 'c' close stdin, 'r' resize ("ROWS COLS"), 'S' start,
+//                    'K' signal the process ("N"; what --exec runs has no runtime kill),
+//                    'q' send me no 'o'/'e' frames (the log has them), 'v' send them again.
+//
+// With --exec PROCESS_JSON it runs `runtime exec --detach` in a running container
+// instead: same stdio, frames and exit file, no log unless asked, and no delete.
 //
 // Memory stays bounded: fixed tables and buffers, except the per-client output
 // queues (bounded by backpressure on the container's pipes) and the stdin queue
@@ -37,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log-writer.h"
+
 #define MAX_CLIENTS 64
 #define FRAME_MAX ((uint32_t)1 << 20)    // largest payload a client may send
 #define QUEUE_HIGH ((size_t)1 << 20)     // a client queue above this pauses the container's output
@@ -55,6 +63,9 @@
 static struct {
   const char *id, *bundle, *runtime, *runtime_root, *runtime_log, *pid_file;
   const char *socket, *exit_file, *log_path;
+  const char *log_driver, *log_max_size, *log_max_file, *log_attrs;  // see log-writer.h
+  int log_compress;
+  const char *exec_process;  // --exec: run this process.json in the running container
   int stdin_, tty, wait_start;
 } opt;
 
@@ -74,12 +85,18 @@ static void parse_args(int argc, char **argv) {
       {"--socket", &opt.socket},
       {"--exit-file", &opt.exit_file},
       {"--log-path", &opt.log_path},
+      {"--log-driver", &opt.log_driver},
+      {"--log-max-size", &opt.log_max_size},
+      {"--log-max-file", &opt.log_max_file},
+      {"--log-attrs", &opt.log_attrs},
+      {"--exec", &opt.exec_process},
   };
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--stdin") == 0) { opt.stdin_ = 1; continue; }
     if (strcmp(a, "--tty") == 0) { opt.tty = 1; continue; }
     if (strcmp(a, "--wait-start") == 0) { opt.wait_start = 1; continue; }
+    if (strcmp(a, "--log-compress") == 0) { opt.log_compress = 1; continue; }
     size_t k;
     for (k = 0; k < sizeof vals / sizeof vals[0]; k++)
       if (strcmp(a, vals[k].name) == 0) break;
@@ -87,8 +104,9 @@ static void parse_args(int argc, char **argv) {
     if (i + 1 >= argc) usage("option needs a value");
     *vals[k].dst = argv[++i];
   }
-  if (!opt.id || !opt.bundle || !opt.runtime || !opt.pid_file || !opt.socket || !opt.exit_file)
-    usage("required: --id --bundle --runtime --pid-file --socket --exit-file");
+  if (!opt.id || !(opt.bundle || opt.exec_process) || !opt.runtime || !opt.pid_file || !opt.socket || !opt.exit_file)
+    usage("required: --id --bundle|--exec --runtime --pid-file --socket --exit-file");
+  if (opt.exec_process && opt.wait_start) usage("--exec runs at once: no --wait-start");
 }
 
 // ---------------------------------------------------------------------------
@@ -106,12 +124,6 @@ static void format_time(const struct timespec *ts, char out[48]) {
   gmtime_r(&ts->tv_sec, &tm);
   size_t n = strftime(out, 48, "%Y-%m-%dT%H:%M:%S", &tm);
   snprintf(out + n, 48 - n, ".%09ldZ", (long)ts->tv_nsec);
-}
-
-static void now_text(char out[48]) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  format_time(&ts, out);
 }
 
 static void set_nonblock(int fd) {
@@ -189,6 +201,7 @@ static void queue_clear(struct queue *q) {
 struct client {
   int fd;                // -1: free slot
   int write_dead;        // its socket refused a write: keep reading what it sent, send nothing
+  int quiet;             // asked for no output frames ('q'): berthd while nobody is attached
   struct queue out;
   unsigned char hdr[5];  // frame header being read
   unsigned hdr_got;
@@ -212,10 +225,9 @@ static struct client clients[MAX_CLIENTS];
 static struct stream streams[2] = {{.fd = -1, .name = "stdout", .frame = 'o'},
                                    {.fd = -1, .name = "stderr", .frame = 'e'}};
 static unsigned char scratch[CHUNK];
-// One escaped log line: every byte may become a 6-byte escape.
-static char log_buf[LINE_MAX_LEN * 6 + 256];
+static int logging;  // --log-path given and opened: log-writer.c writes the log
 
-static int sig_fd = -1, listen_fd = -1, devnull = -1, log_fd = -1;
+static int sig_fd = -1, listen_fd = -1, devnull = -1;
 static int console_listen_fd = -1, console_conn_fd = -1, master_fd = -1;
 static char *console_path;        // what runc gets as --console-socket
 static int console_path_is_file;  // 0: abstract socket, nothing to unlink
@@ -294,7 +306,9 @@ static void send_frame(struct client *c, char type, const void *payload, size_t 
 }
 
 static void broadcast(char type, const void *payload, size_t n) {
-  for (int i = 0; i < MAX_CLIENTS; i++) send_frame(&clients[i], type, payload, n);
+  int output = type == 'o' || type == 'e';
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    if (!(output && clients[i].quiet)) send_frame(&clients[i], type, payload, n);
 }
 
 static void send_text(struct client *c, char type, const char *text) {
@@ -401,6 +415,16 @@ static void dispatch(struct client *c) {
     case 'S':
       start_requested = 1;
       break;
+    case 'q':
+    case 'v':
+      c->quiet = c->type == 'q';
+      break;
+    case 'K': {
+      // Only while unreaped: our child (or zombie) until then, so the pid is still its own.
+      int sig = atoi(c->arg);
+      if (sig > 0 && sig < 65 && created && !exited && container_pid > 0) kill(container_pid, sig);
+      break;
+    }
     default:  // 'i' was consumed as it arrived; unknown types are ignored
       break;
   }
@@ -449,72 +473,17 @@ static void client_read(struct client *c) {
 }
 
 // ---------------------------------------------------------------------------
-// Container output: frames to clients and the json-file log
+// Container output: frames to clients and the log
 
-// JSON string body; invalid UTF-8 becomes U+FFFD. Returns bytes written.
-static size_t json_escape(const unsigned char *s, size_t n, char *out) {
-  static const char hex[] = "0123456789abcdef";
-  size_t o = 0;
-  for (size_t i = 0; i < n;) {
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      i++;
-      switch (c) {
-        case '"': out[o++] = '\\'; out[o++] = '"'; break;
-        case '\\': out[o++] = '\\'; out[o++] = '\\'; break;
-        case '\n': out[o++] = '\\'; out[o++] = 'n'; break;
-        case '\r': out[o++] = '\\'; out[o++] = 'r'; break;
-        case '\t': out[o++] = '\\'; out[o++] = 't'; break;
-        default:
-          if (c < 0x20) {
-            memcpy(out + o, "\\u00", 4);
-            out[o + 4] = hex[c >> 4];
-            out[o + 5] = hex[c & 15];
-            o += 6;
-          } else {
-            out[o++] = (char)c;
-          }
-      }
-      continue;
-    }
-    // Multi-byte sequence: reject overlongs, surrogates and anything past U+10FFFF.
-    size_t len = 0;
-    uint32_t cp = 0, min = 0;
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; min = 0x10000; }
-    int ok = len > 0 && i + len <= n;
-    for (size_t k = 1; ok && k < len; k++) {
-      if ((s[i + k] & 0xc0) != 0x80) ok = 0;
-      else cp = cp << 6 | (s[i + k] & 0x3f);
-    }
-    if (ok && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = 0;
-    if (ok) {
-      memcpy(out + o, s + i, len);
-      o += len;
-      i += len;
-    } else {
-      memcpy(out + o, "\\ufffd", 6);
-      o += 6;
-      i++;
-    }
-  }
-  return o;
+// One log message: a whole line, or a piece of one (see log_message in log-writer.c).
+static void log_line(const struct stream *s, const unsigned char *p, size_t n, int complete) {
+  if (logging && n > 0) log_message(s == &streams[1], p, n, complete);
 }
 
-static void log_line(const struct stream *s, const unsigned char *p, size_t n, const char *ts) {
-  if (log_fd < 0 || n == 0) return;
-  size_t o = 0;
-  memcpy(log_buf, "{\"log\":\"", 8);
-  o = 8 + json_escape(p, n, log_buf + 8);
-  o += (size_t)snprintf(log_buf + o, sizeof log_buf - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", s->name, ts);
-  // One write per line: O_APPEND keeps lines whole even if the log is shared.
-  write_all(log_fd, log_buf, o);
-}
-
-// Cuts the output into lines; a line longer than LINE_MAX_LEN goes out in pieces.
-static void log_data(struct stream *s, const unsigned char *p, size_t n, const char *ts) {
-  if (log_fd < 0) return;
+// Cuts the output into lines; a line longer than LINE_MAX_LEN goes out in pieces, as
+// Docker's copier cuts it.
+static void log_data(struct stream *s, const unsigned char *p, size_t n) {
+  if (!logging) return;
   while (n > 0) {
     const unsigned char *nl = memchr(p, '\n', n);
     size_t seg = nl ? (size_t)(nl - p) + 1 : n;
@@ -522,12 +491,12 @@ static void log_data(struct stream *s, const unsigned char *p, size_t n, const c
     size_t k = seg < room ? seg : room;
     int complete = nl && k == seg;
     if (s->line_len == 0 && (complete || k == LINE_MAX_LEN)) {
-      log_line(s, p, k, ts);  // whole line in this chunk: no copy
+      log_line(s, p, k, complete);  // whole line in this chunk: no copy
     } else {
       memcpy(s->line + s->line_len, p, k);
       s->line_len += k;
       if (complete || s->line_len == LINE_MAX_LEN) {
-        log_line(s, s->line, s->line_len, ts);
+        log_line(s, s->line, s->line_len, complete);
         s->line_len = 0;
       }
     }
@@ -536,18 +505,17 @@ static void log_data(struct stream *s, const unsigned char *p, size_t n, const c
   }
 }
 
+// The unterminated end of a stream goes out as a partial message.
 static void log_flush(struct stream *s) {
   if (s->line_len == 0) return;
-  char ts[48];
-  now_text(ts);
-  log_line(s, s->line, s->line_len, ts);
+  log_line(s, s->line, s->line_len, 0);
   s->line_len = 0;
+  if (logging) log_sync();
 }
 
 static void deliver(struct stream *s, const unsigned char *p, size_t n) {
-  char ts[48];
-  now_text(ts);
-  log_data(s, p, n, ts);
+  log_data(s, p, n);
+  if (logging) log_sync();
   broadcast(s->frame, p, n);
 }
 
@@ -765,6 +733,7 @@ static int runtime_argv(char **argv, int with_log) {
 }
 
 static void run_delete(void) {
+  if (opt.exec_process) return;  // an exec's container goes on running: not ours to delete
   char *argv[16];
   int n = runtime_argv(argv, 0);
   argv[n++] = "delete";
@@ -830,14 +799,22 @@ static void fail(const char *stage, int code, int delete) {
 static void run_create(void) {
   char *argv[24];
   int n = runtime_argv(argv, 1);
-  if (run_mode) {
+  if (opt.exec_process) {
+    // Like `run --detach`: the process outlives the runtime and is reparented to us.
+    argv[n++] = "exec";
+    argv[n++] = "--detach";
+    argv[n++] = "--process";
+    argv[n++] = (char *)opt.exec_process;
+  } else if (run_mode) {
     argv[n++] = "run";
     argv[n++] = "--detach";
   } else {
     argv[n++] = "create";
   }
-  argv[n++] = "--bundle";
-  argv[n++] = (char *)opt.bundle;
+  if (!opt.exec_process) {
+    argv[n++] = "--bundle";
+    argv[n++] = (char *)opt.bundle;
+  }
   argv[n++] = "--pid-file";
   argv[n++] = (char *)opt.pid_file;
   if (opt.tty) {
@@ -908,6 +885,7 @@ static void container_exited(int status, const struct timespec *when) {
 }
 
 static void reaped(pid_t pid, int status) {
+  if (log_reaped(pid)) return;  // the log's compressor
   if (pid == create_pid && !create_reaped) {
     create_reaped = 1;
     create_status = status;
@@ -1004,6 +982,7 @@ static void finish(void) {
   // go now, off berthd's path (berthd knows it done when this process is gone).
   run_delete();
   reap_container(0);
+  log_close();  // a compression under way ends before we do
   exit(0);
 }
 
@@ -1123,9 +1102,17 @@ static void setup(void) {
   }
 
   if (opt.log_path) {
-    log_fd = open(opt.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (log_fd < 0) fprintf(stderr, "berth-monitor: %s: %s\n", opt.log_path, strerror(errno));
-    if (log_fd < 0) fail("create", 255, 0);
+    struct log_config lc = {.path = opt.log_path, .max_size = -1, .max_file = 1, .compress = opt.log_compress};
+    if (opt.log_driver && strcmp(opt.log_driver, "local") == 0) lc.driver = LOG_LOCAL;
+    else if (opt.log_driver && strcmp(opt.log_driver, "json-file") != 0) usage("--log-driver: json-file or local");
+    if (opt.log_max_size) lc.max_size = atoll(opt.log_max_size);
+    if (opt.log_max_file) lc.max_file = atoi(opt.log_max_file);
+    if (opt.log_attrs && lc.driver == LOG_JSON_FILE) lc.attrs = opt.log_attrs;
+    if (log_open(&lc) < 0) {
+      fprintf(stderr, "berth-monitor: %s: %s\n", opt.log_path, strerror(errno));
+      fail("create", 255, 0);
+    }
+    logging = 1;
   }
   listen_fd = listen_on(opt.socket);
   if (listen_fd < 0) {

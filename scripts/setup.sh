@@ -20,6 +20,8 @@ done
 if command -v busybox >/dev/null 2>&1 && ! dpkg -s busybox-static >/dev/null 2>&1; then need="$need busybox-static"; fi
 # The monitor links statically (smaller resident size): it needs libc.a.
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need="$need libc6-dev"
+# It gzips rotated container logs with zlib, linked statically too.
+[ -e /usr/lib/x86_64-linux-gnu/libz.a ] && [ -e /usr/include/zlib.h ] || need="$need zlib1g-dev"
 if [ -n "$need" ]; then
   say "installing:$need"
   export DEBIAN_FRONTEND=noninteractive

@@ -21,9 +21,11 @@ export function frame(stream: number, data: Uint8Array): Buffer {
 }
 
 /**
- * Takes over the connection for a bidirectional stream. Upgrade requests (what the docker
- * CLI sends: "Connection: Upgrade, Upgrade: tcp") get "101 UPGRADED"; plain ones get a
- * 200 whose body is the stream, as dockerd answers older clients.
+ * Takes over the connection for a bidirectional stream, as dockerd answers attach and exec
+ * start. Upgrade requests (what the docker CLI sends: "Connection: Upgrade, Upgrade: tcp")
+ * get "101 UPGRADED" with the stream's type (multiplexed only from API 1.42 on: older
+ * clients always got raw-stream); plain ones get a 200 whose body is the stream, always
+ * labelled raw-stream.
  */
 export function hijack(ctx: Context, contentType: string): Duplex {
   if (ctx.upgrade) {
@@ -31,15 +33,30 @@ export function hijack(ctx: Context, contentType: string): Duplex {
     // The client half-closes after its stdin ends; output must keep flowing until the
     // container stops.
     socket.allowHalfOpen = true;
-    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    const type = contentType === MULTIPLEXED && !ctx.versionAtLeast('1.42') ? RAW_STREAM : contentType;
+    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
     if (head.length) socket.unshift(head);
     return socket;
   }
   const socket = ctx.req.socket;
   socket.allowHalfOpen = true;
   ctx.res.detachSocket(socket);
-  socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\nConnection: close\r\n\r\n`);
+  // node's HTTP server would read the client's input as its next request: unhook it as
+  // node does at an upgrade (the stream's first reader then takes the socket back).
+  for (const event of ['data', 'end', 'timeout'] as const) socket.removeAllListeners(event);
+  socket.setTimeout(0);
+  socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${RAW_STREAM}\r\n\r\n`);
   return socket;
+}
+
+/**
+ * Answers an error on a connection about to be hijacked as dockerd does there: a bare
+ * status line, the stream's content type and the message as plain text, then the
+ * connection closes.
+ */
+export function hijackError(ctx: Context, status: number, message: string): void {
+  ctx.res.writeHead(status, { 'Content-Type': RAW_STREAM, Connection: 'close' });
+  ctx.res.end(message + '\r\n');
 }
 
 /** Starts a chunked newline-delimited JSON response (pull/load/import progress, events). */

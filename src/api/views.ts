@@ -8,8 +8,12 @@ export function containerStatusText(rec: ContainerRecord, now = Date.now()): str
   switch (s.Status) {
     case 'created':
       return 'Created';
-    case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+    case 'running': {
+      const up = `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
+      const health = s.Health?.Status;
+      if (!health) return up;
+      return `${up} (${health === 'starting' ? 'health: starting' : health})`;
+    }
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.StartedAt))} (Paused)`;
     case 'restarting':
@@ -46,15 +50,21 @@ function networks(rec: ContainerRecord): Record<string, unknown> {
   };
 }
 
-export function containerInspect(rec: ContainerRecord, graph: Record<string, string>, size?: { rw: number; rootfs: number }): Record<string, unknown> {
-  const { SnapshotParent: _parent, Runtime: _runtime, ...shown } = rec;
+/** What inspect shows besides the record: the container's running execs (ids). */
+export interface InspectExtras {
+  execIds?: string[];
+}
+
+export function containerInspect(rec: ContainerRecord, graph: Record<string, string>, size?: { rw: number; rootfs: number }, extras: InspectExtras = {}): Record<string, unknown> {
+  // Bookkeeping dockerd keeps in its record but does not show.
+  const { SnapshotParent: _parent, Runtime: _runtime, HasBeenManuallyStopped: _stopped, HasBeenStartedBefore: _started, ...shown } = rec;
   const out: Record<string, unknown> = {
     ...shown,
     State: { ...rec.State },
     ProcessLabel: '',
     MountLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: extras.execIds?.length ? extras.execIds : null,
     GraphDriver: { Name: 'overlay2', Data: graph },
     Mounts: [],
     Config: rec.Config,

@@ -119,7 +119,7 @@ export function rootHelp(globalFlags: FlagSet): string {
   const pad = 11;
   let s = `Usage:  ${BIN} [OPTIONS] COMMAND\n\nA Docker-compatible container engine\n\n`;
   s += 'Common Commands:\n';
-  for (const n of ['run', 'ps', 'images', 'version', 'info']) {
+  for (const n of ['run', 'exec', 'ps', 'images', 'version', 'info']) {
     const e = TOP.find((t) => t.names[0] === n)!;
     s += `  ${rpad(n, pad)} ${e.short}\n`;
   }
@@ -127,7 +127,7 @@ export function rootHelp(globalFlags: FlagSet): string {
   for (const g of GROUPS) s += `  ${rpad(g.name, pad)} ${g.short}\n`;
   s += '\nCommands:\n';
   for (const e of TOP) {
-    if (['run', 'ps', 'images', 'version', 'info'].includes(e.names[0])) continue;
+    if (['run', 'exec', 'ps', 'images', 'version', 'info'].includes(e.names[0])) continue;
     s += `  ${rpad(e.names[0], pad)} ${e.short}\n`;
   }
   s += `\nGlobal Options:\n${flagUsages(globalFlags.flags, termWidth() - 1).replace(/\s+$/, '')}\n`;

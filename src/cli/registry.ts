@@ -18,6 +18,7 @@ export interface Group {
 
 const A = (s: string) => s.replace(/docker/g, 'berth');
 
+const attach: Entry = { names: ['attach'], module: './commands/attach.ts', use: '[OPTIONS] CONTAINER', short: 'Attach local standard input, output, and error streams to a running container', aliases: A('docker container attach, docker attach') };
 const run: Entry = { names: ['run'], module: './commands/run.ts', use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', aliases: A('docker container run, docker run') };
 const create: Entry = { names: ['create'], module: './commands/create.ts', use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', aliases: A('docker container create, docker create') };
 const start: Entry = { names: ['start'], module: './commands/start.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Start one or more stopped containers', aliases: A('docker container start, docker start') };
@@ -35,10 +36,21 @@ const history: Entry = { names: ['history'], module: './commands/history.ts', us
 const importE: Entry = { names: ['import'], module: './commands/import.ts', use: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]', short: 'Import the contents from a tarball to create a filesystem image', aliases: A('docker image import, docker import') };
 const save: Entry = { names: ['save'], module: './commands/save.ts', use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', aliases: A('docker image save, docker save') };
 const load: Entry = { names: ['load'], module: './commands/load.ts', use: '[OPTIONS]', short: 'Load an image from a tar archive or STDIN', aliases: A('docker image load, docker load') };
+const exec: Entry = { names: ['exec'], module: './commands/exec.ts', use: '[OPTIONS] CONTAINER COMMAND [ARG...]', short: 'Execute a command in a running container', aliases: A('docker container exec, docker exec') };
+const pause: Entry = { names: ['pause'], module: './commands/pause.ts', use: 'CONTAINER [CONTAINER...]', short: 'Pause all processes within one or more containers', aliases: A('docker container pause, docker pause') };
+const unpause: Entry = { names: ['unpause'], module: './commands/unpause.ts', use: 'CONTAINER [CONTAINER...]', short: 'Unpause all processes within one or more containers', aliases: A('docker container unpause, docker unpause') };
+const rename: Entry = { names: ['rename'], module: './commands/rename.ts', use: 'CONTAINER NEW_NAME', short: 'Rename a container', aliases: A('docker container rename, docker rename') };
+const top: Entry = { names: ['top'], module: './commands/top.ts', use: 'CONTAINER [ps OPTIONS]', short: 'Display the running processes of a container', aliases: A('docker container top, docker top') };
+const stats: Entry = { names: ['stats'], module: './commands/stats.ts', use: '[OPTIONS] [CONTAINER...]', short: 'Display a live stream of container(s) resource usage statistics', aliases: A('docker container stats, docker stats') };
+const update: Entry = { names: ['update'], module: './commands/update.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Update configuration of one or more containers', aliases: A('docker container update, docker update') };
+const events: Entry = { names: ['events'], module: './commands/events.ts', use: '[OPTIONS]', short: 'Get real time events from the server', aliases: A('docker system events, docker events') };
 
 /** Top-level commands, in docker's help order. */
 export const TOP: Entry[] = [
+  attach,
   create,
+  events,
+  exec,
   history,
   importE,
   { names: ['images'], module: './commands/images.ts', use: '[OPTIONS] [REPOSITORY[:TAG]]', short: 'List images', aliases: imagesAliases },
@@ -47,15 +59,21 @@ export const TOP: Entry[] = [
   kill,
   load,
   logs,
+  pause,
   { names: ['ps'], module: './commands/ps.ts', use: '[OPTIONS]', short: 'List containers', aliases: psAliases },
+  rename,
   restart,
   { names: ['rm'], module: './commands/rm.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Remove one or more containers', aliases: rmAliases },
   { names: ['rmi'], module: './commands/rmi.ts', use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Remove one or more images', aliases: rmiAliases },
   run,
   save,
   start,
+  stats,
   stop,
   tag,
+  top,
+  unpause,
+  update,
   { names: ['version'], module: './commands/version.ts', use: '[OPTIONS]', short: 'Show the Berth version information' },
   wait,
 ];
@@ -65,16 +83,25 @@ export const GROUPS: Group[] = [
     name: 'container',
     short: 'Manage containers',
     commands: [
+      attach,
       create,
+      exec,
       { names: ['inspect'], module: './commands/container-inspect.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Display detailed information on one or more containers' },
       kill,
       logs,
       { names: ['ls', 'list', 'ps'], module: './commands/ps.ts', use: '[OPTIONS]', short: 'List containers', aliases: psAliases },
+      pause,
+      { names: ['prune'], module: './commands/container-prune.ts', use: '[OPTIONS]', short: 'Remove all stopped containers' },
+      rename,
       restart,
       { names: ['rm', 'remove'], module: './commands/rm.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Remove one or more containers', aliases: rmAliases },
       run,
       start,
+      stats,
       stop,
+      top,
+      unpause,
+      update,
       wait,
     ],
   },
@@ -96,7 +123,10 @@ export const GROUPS: Group[] = [
   {
     name: 'system',
     short: 'Manage berth',
-    commands: [{ names: ['info'], module: './commands/info.ts', use: '[OPTIONS]', short: 'Display system-wide information', aliases: A('docker system info, docker info') }],
+    commands: [
+      events,
+      { names: ['info'], module: './commands/info.ts', use: '[OPTIONS]', short: 'Display system-wide information', aliases: A('docker system info, docker info') },
+    ],
   },
 ];
 

@@ -2,9 +2,11 @@
 // stdout/stderr (raw when the container has a TTY), stdin copied in and then half-closed,
 // the terminal put in raw mode for TTY sessions, and the detach keys (ctrl-p ctrl-q)
 // ending the session without stopping the container.
+import { spawnSync } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { copyRaw, demux } from './streams.ts';
+import { DetachKeyScanner, parseDetachKeys } from '../container/attach.ts';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 
@@ -15,26 +17,9 @@ export class DetachedError extends Error {
   }
 }
 
-/** docker's term.ToBytes: "ctrl-p,ctrl-q" or single characters, comma-separated. */
+/** docker's term.ToBytes: "ctrl-p,ctrl-q", single characters or DEL, comma-separated. */
 export function detachKeysToBytes(keys: string): number[] {
-  const out: number[] = [];
-  for (const raw of keys.split(',')) {
-    const k = raw.trim();
-    if (k.length > 1 && k.startsWith('ctrl-')) {
-      const c = k.slice(5).toLowerCase();
-      if (c.length !== 1) throw new Error(`Unknown character: '${k}'`);
-      if (c >= 'a' && c <= 'z') out.push(c.charCodeAt(0) - 96);
-      else if (c === '@') out.push(0);
-      else if (c === '[') out.push(27);
-      else if (c === '\\') out.push(28);
-      else if (c === ']') out.push(29);
-      else if (c === '^') out.push(30);
-      else if (c === '_') out.push(31);
-      else throw new Error(`Unknown character: '${k}'`);
-    } else if (k.length === 1) out.push(k.charCodeAt(0));
-    else throw new Error(`Unknown character: '${k}'`);
-  }
-  return out;
+  return [...parseDetachKeys(keys)];
 }
 
 export interface AttachIO {
@@ -55,6 +40,11 @@ export async function streamAttach(socket: Socket, io: AttachIO): Promise<void> 
   const useRaw = Boolean(io.stdin && io.tty && io.stdin.isTTY && io.stdin.setRawMode);
   if (useRaw) {
     io.stdin!.setRawMode!(true);
+    // libuv's raw mode keeps output processing on (every "\n" written becomes "\r\n");
+    // docker's (Go's term.MakeRaw) turns it off, so the pty's "\r\n" passes unchanged.
+    // Leaving raw mode restores the terminal's settings from before, this one included.
+    const fd = (io.stdin as { fd?: unknown }).fd;
+    if (typeof fd === 'number') spawnSync('stty', ['-opost'], { stdio: [fd, 'ignore', 'ignore'] });
     restoreTerminal = () => {
       try {
         io.stdin!.setRawMode!(false);
@@ -74,37 +64,29 @@ export async function streamAttach(socket: Socket, io: AttachIO): Promise<void> 
       resolve();
       return;
     }
-    let escape: number[] | undefined;
+    // As docker's CLI: the keys are looked for on this side too (with a TTY only), and an
+    // invalid sequence falls back to the default one.
+    let scanner: DetachKeyScanner | undefined;
     if (io.tty) {
+      let keys: Buffer | undefined;
       try {
-        escape = detachKeysToBytes(io.detachKeys || DEFAULT_DETACH_KEYS);
+        keys = io.detachKeys ? parseDetachKeys(io.detachKeys) : undefined;
       } catch {
-        escape = detachKeysToBytes(DEFAULT_DETACH_KEYS);
+        keys = undefined;
       }
+      scanner = new DetachKeyScanner(keys);
     }
-    let matched = 0;
     const onData = (chunk: Buffer) => {
-      if (!escape) {
+      if (!scanner) {
         socket.write(chunk);
         return;
       }
-      // Hold back bytes that may start the detach sequence; forward them if it breaks off.
-      let out: number[] = [];
-      for (const b of chunk) {
-        if (b === escape[matched]) {
-          matched++;
-          if (matched === escape.length) {
-            detached = true;
-            finish();
-            return;
-          }
-          continue;
-        }
-        if (matched > 0) out = out.concat(escape.slice(0, matched));
-        matched = 0;
-        out.push(b);
+      const { data, detached: hit } = scanner.push(chunk);
+      if (data.length) socket.write(data);
+      if (hit) {
+        detached = true;
+        finish();
       }
-      if (out.length) socket.write(Buffer.from(out));
     };
     const finish = () => {
       stdin.off('data', onData);

@@ -1,8 +1,9 @@
-// Turns a create request into the stored configuration: the image's defaults merged in
-// the way dockerd merges them, Docker's defaults filled in, bad values refused with
-// Docker's messages.
-import type { ContainerConfig, HostConfig } from '../runtime/types.ts';
-import { badParameter } from '../util/errors.ts';
+// Turns a create (or update) request into the stored configuration: the image's defaults
+// merged in the way dockerd merges them, Docker's defaults filled in, bad values refused
+// with Docker's messages.
+import type { ContainerConfig, HostConfig, Resources, RestartPolicy } from '../runtime/types.ts';
+import { badParameter, conflict } from '../util/errors.ts';
+import { isNonePolicy, validateRestartPolicy } from './restart-policy.ts';
 
 /** The parts of an image config a container inherits. */
 export interface ImageDefaults {
@@ -67,16 +68,126 @@ export function normalizeHostConfig(h: HostConfig | undefined): HostConfig {
   }
   if (!hc.ShmSize) hc.ShmSize = DEFAULT_SHM;
   else if (hc.ShmSize < 0) throw badParameter('SHM size can not be less than 0');
-  if (!hc.RestartPolicy) hc.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
-  else if (!hc.RestartPolicy.Name) hc.RestartPolicy = { ...hc.RestartPolicy, Name: 'no' };
-  const valid = ['no', 'always', 'on-failure', 'unless-stopped'];
-  if (!valid.includes(hc.RestartPolicy.Name ?? '')) throw badParameter(`invalid restart policy: unknown policy '${hc.RestartPolicy.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
-  if (hc.AutoRemove && hc.RestartPolicy.Name !== 'no') {
+  // Docker checks AutoRemove before the policy itself.
+  if (hc.AutoRemove && !isNonePolicy(hc.RestartPolicy)) {
     throw badParameter("can't create 'AutoRemove' container with restart policy");
   }
-  if (!hc.LogConfig || !hc.LogConfig.Type) hc.LogConfig = { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} };
-  if (!['json-file', 'none'].includes(hc.LogConfig.Type ?? '')) {
-    throw badParameter(`failed to create task for container: logging driver "${hc.LogConfig.Type}" is not supported yet`);
-  }
+  validateRestartPolicy(hc.RestartPolicy);
+  if (!hc.RestartPolicy) hc.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
+  else if (!hc.RestartPolicy.Name) hc.RestartPolicy = { ...hc.RestartPolicy, Name: 'no' };
   return hc;
+}
+
+/** Docker's smallest memory limit and reservation. */
+const MIN_MEMORY = 6 * 1024 * 1024;
+
+export interface ResourceCheckOptions {
+  /** An update validates a partial set: a swap limit may come without a memory limit. */
+  update: boolean;
+  /** Whether the kernel can limit swap; when not, a swap limit is dropped with a warning. */
+  swapLimit: boolean;
+  /** CPUs the daemon may use (the NanoCpus bound and the cpuset check). */
+  cpus: number;
+}
+
+/**
+ * Docker's checks of resource fields at create and update (verifyPlatformContainerResources):
+ * its messages for refused values, and its warnings. May adjust `r` as Docker does.
+ */
+export function checkResources(r: Resources, o: ResourceCheckOptions): string[] {
+  const warnings: string[] = [];
+  if (r.MemorySwappiness === -1) r.MemorySwappiness = null;
+  const memory = r.Memory ?? 0;
+  const swap = r.MemorySwap ?? 0;
+  if (memory !== 0 && memory < MIN_MEMORY) throw badParameter('Minimum memory limit allowed is 6MB');
+  if (memory > 0 && swap !== -1 && !o.swapLimit) {
+    warnings.push('Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.');
+    r.MemorySwap = -1;
+  }
+  if (memory > 0 && (r.MemorySwap ?? 0) > 0 && r.MemorySwap! < memory) {
+    throw badParameter('Minimum memoryswap limit should be larger than memory limit, see usage');
+  }
+  if (memory === 0 && swap > 0 && !o.update) {
+    throw badParameter('You should always set the Memory limit when using Memoryswap limit, see usage');
+  }
+  if (r.MemorySwappiness != null && (r.MemorySwappiness < 0 || r.MemorySwappiness > 100)) {
+    throw badParameter(`Invalid value: ${r.MemorySwappiness}, valid memory swappiness range is 0-100`);
+  }
+  const reservation = r.MemoryReservation ?? 0;
+  if (reservation > 0 && reservation < MIN_MEMORY) throw badParameter('Minimum memory reservation allowed is 6MB');
+  if (memory > 0 && reservation > 0 && memory < reservation) {
+    throw badParameter('Minimum memory limit can not be less than memory reservation limit, see usage');
+  }
+  if (r.OomKillDisable && memory === 0) {
+    warnings.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
+  }
+  const nano = r.NanoCpus ?? 0;
+  if (nano > 0 && (r.CpuPeriod ?? 0) > 0) throw badParameter('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (nano > 0 && (r.CpuQuota ?? 0) > 0) throw badParameter('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
+  if (nano !== 0 && (nano < 0 || nano > o.cpus * 1e9)) {
+    throw badParameter(`range of CPUs is from 0.01 to ${o.cpus}.00, as there are only ${o.cpus} CPUs available`);
+  }
+  const period = r.CpuPeriod ?? 0;
+  if (period !== 0 && (period < 1000 || period > 1_000_000)) {
+    throw badParameter('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  }
+  const quota = r.CpuQuota ?? 0;
+  if (quota > 0 && quota < 1000) throw badParameter('CPU cfs quota can not be less than 1ms (i.e. 1000)');
+  checkCpuset(r.CpusetCpus, 'cpus', o.cpus);
+  const weight = r.BlkioWeight ?? 0;
+  if (weight > 0 && (weight < 10 || weight > 1000)) throw badParameter('Range of blkio weight is from 10 to 1000');
+  return warnings;
+}
+
+/** A cpuset list ("0-2,4") must parse and name only CPUs that exist. */
+function checkCpuset(list: string | undefined, what: 'cpus', cpus: number): void {
+  if (!list) return;
+  const ids: number[] = [];
+  for (const part of list.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
+      throw badParameter(`Invalid value ${list} for cpuset ${what}: invalid format: ${list}`);
+    }
+    for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) ids.push(i);
+  }
+  if (ids.some((i) => i >= cpus)) {
+    throw badParameter(`Requested CPUs are not available - requested ${list}, available: ${cpus > 1 ? `0-${cpus - 1}` : '0'}`);
+  }
+}
+
+/** Docker's create-time defaults for resources: swap is twice the memory limit. */
+export function adaptResources(r: Resources): void {
+  if ((r.Memory ?? 0) > 0 && (r.MemorySwap ?? 0) === 0) r.MemorySwap = r.Memory! * 2;
+}
+
+/** The body of POST /containers/{id}/update: resources and a restart policy. */
+export interface UpdateRequest extends Resources {
+  RestartPolicy?: RestartPolicy | null;
+}
+
+/**
+ * The container's resources after an update, as dockerd merges them (UpdateContainer):
+ * only fields given (non-zero) change; NanoCpus and a CFS period/quota exclude each other
+ * across updates. Throws Docker's 409 texts, without the "Cannot update container" prefix.
+ */
+export function mergeResourceUpdate(current: HostConfig, u: Resources): HostConfig {
+  const next: HostConfig = { ...current };
+  if ((u.NanoCpus ?? 0) > 0 && (current.CpuPeriod ?? 0) > 0) throw conflict('Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set');
+  if ((u.NanoCpus ?? 0) > 0 && (current.CpuQuota ?? 0) > 0) throw conflict('Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set');
+  if ((u.CpuPeriod ?? 0) > 0 && (current.NanoCpus ?? 0) > 0) throw conflict('Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set');
+  if ((u.CpuQuota ?? 0) > 0 && (current.NanoCpus ?? 0) > 0) throw conflict('Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set');
+  const numeric = ['BlkioWeight', 'CpuShares', 'NanoCpus', 'CpuPeriod', 'CpuQuota', 'MemoryReservation', 'CpuRealtimePeriod', 'CpuRealtimeRuntime'] as const;
+  for (const k of numeric) if ((u[k] ?? 0) !== 0) next[k] = u[k];
+  if (u.CpusetCpus) next.CpusetCpus = u.CpusetCpus;
+  if (u.CpusetMems) next.CpusetMems = u.CpusetMems;
+  if ((u.Memory ?? 0) !== 0) {
+    // A memory limit above the swap limit already set needs a new swap limit too.
+    if (u.Memory! > (current.MemorySwap ?? 0) && (u.MemorySwap ?? 0) === 0) {
+      throw conflict('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+    }
+    next.Memory = u.Memory;
+  }
+  if ((u.MemorySwap ?? 0) !== 0) next.MemorySwap = u.MemorySwap;
+  if (u.PidsLimit != null) next.PidsLimit = u.PidsLimit;
+  return next;
 }

@@ -1,11 +1,15 @@
-// `docker ps` selection: all/limit/latest and the filters dockerd accepts.
+// `docker ps` selection: all/limit/latest and the filters dockerd accepts; and the
+// containers `docker container prune` may remove.
 import { isActive, type ContainerRecord } from './record.ts';
 import type { ContainerStore } from './store.ts';
 import { badParameter } from '../util/errors.ts';
+import { has, matchKVList, parseTimestamp, validateFilters, values } from '../image/filters.ts';
+import { parseRfc3339 } from '../util/time.ts';
 
 export type Filters = Record<string, string[]>;
 
 const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
+const HEALTH = new Set(['starting', 'healthy', 'unhealthy', 'none']);
 const KEYS = new Set(['status', 'name', 'id', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'volume', 'network', 'publish', 'expose', 'isolation', 'is-task']);
 
 export interface ListOptions {
@@ -28,6 +32,7 @@ export function listContainers(store: ContainerStore, o: ListOptions): Container
   const f = o.filters;
   for (const s of f.status ?? []) if (!STATUSES.has(s)) throw badParameter(`invalid filter 'status=${s}'`);
   for (const e of f.exited ?? []) if (!/^-?\d+$/.test(e)) throw badParameter(`invalid filter 'exited=${e}'`);
+  for (const h of f.health ?? []) if (!HEALTH.has(h)) throw badParameter(`invalid filter 'health=${h}': invalid value for health (${h}): must be one of none, starting, healthy, unhealthy`);
   const before = f.before?.map((r) => store.get(r).Created);
   const since = f.since?.map((r) => store.get(r).Created);
   const anyOf = <T>(vals: T[] | undefined, pred: (v: T) => boolean) => !vals || vals.length === 0 || vals.some(pred);
@@ -43,10 +48,32 @@ export function listContainers(store: ContainerStore, o: ListOptions): Container
     if (!anyOf(f.name, (n) => new RegExp(n).test(r.Name.slice(1)) || new RegExp(n).test(r.Name))) return false;
     if (f.label && !f.label.every((l) => labelMatch(r.Config.Labels ?? undefined, l))) return false;
     if (!anyOf(f.ancestor, (a) => o.matchesImage(r, a))) return false;
+    if (!anyOf(f.health, (h) => h === (r.State.Health?.Status ?? 'none'))) return false;
     if (f.exited && !(st === 'exited' && f.exited.some((e) => Number(e) === r.State.ExitCode))) return false;
     if (before && !before.every((c) => r.Created < c)) return false;
     if (since && !since.every((c) => r.Created > c)) return false;
     return true;
   });
   return o.limit > 0 ? all.slice(0, o.limit) : all;
+}
+
+const PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
+
+/** Stopped containers matching prune filters (until, label, label!), as dockerd picks them. */
+export function pruneCandidates(store: ContainerStore, f: Filters): ContainerRecord[] {
+  validateFilters(f, PRUNE_FILTERS);
+  let until: bigint | undefined;
+  if (has(f, 'until')) {
+    const v = values(f, 'until');
+    if (v.length > 1) throw badParameter('more than one until filter specified');
+    if (v.length === 1) until = parseTimestamp(v[0]);
+  }
+  return store.list().filter((r) => {
+    if (isActive(r)) return false;
+    if (until !== undefined && parseRfc3339(r.Created) > until) return false;
+    const labels = r.Config.Labels;
+    if (!matchKVList(f, 'label', labels)) return false;
+    if (has(f, 'label!') && matchKVList(f, 'label!', labels)) return false;
+    return true;
+  });
 }

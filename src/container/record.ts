@@ -1,6 +1,7 @@
 // A container's persistent record: what `docker inspect` shows, stored as
 // <data-root>/containers/<id>/config.v2.json (written atomically).
 import type { ContainerConfig, HostConfig } from '../runtime/types.ts';
+import type { HealthState } from './health.ts';
 import { ZERO_TIME } from '../util/time.ts';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -17,6 +18,8 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Present once a container with a health check has started. */
+  Health?: HealthState;
 }
 
 export interface ContainerRecord {
@@ -42,7 +45,15 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   /** The image's top layer chain id: the parent of the container's writable snapshot. */
   SnapshotParent?: string;
+  /** Stopped or killed by a user since its last start: `unless-stopped` stays down, also
+   * across daemon restarts (not shown by inspect, as in Docker). */
+  HasBeenManuallyStopped?: boolean;
+  /** Started at least once: only such containers are restarted at daemon start. */
+  HasBeenStartedBefore?: boolean;
 }
+
+/** Where the container service reports lifecycle events (Docker's actions and attributes). */
+export type ContainerEventSink = (action: string, rec: ContainerRecord, attrs?: Record<string, string>) => void;
 
 export function initialState(): ContainerState {
   return {

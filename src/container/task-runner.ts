@@ -9,20 +9,22 @@
 // state left behind by a daemon or monitor that went away first is deleted at the next
 // start or by cleanupOrphans().
 //
-// Layout: <data-root>/containers/<id>/{hostname,hosts,resolv.conf,<id>-json.log}
+// Layout: <data-root>/containers/<id>/{hostname,hosts,resolv.conf,<id>-json.log[.N[.gz]],
+//                                    local-logs/container.log[.N[.gz]]}
 //         <exec-root>/containers/<id>/{config.json,rootfs/,pid,exit.json,runtime.log}
 //         <exec-root>/s/<id[:16]>  the monitor's socket
 //         <exec-root>/trash/         removed bundles being deleted; emptied by cleanupOrphans()
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { ContainerRecord } from './record.ts';
 import type { ExitStatus, OutputSink, Task, TaskRunner } from './task.ts';
 import type { Snapshotter } from '../snapshot/snapshotter.ts';
 import { mountAll, unmount } from '../snapshot/mount.ts';
 import type { RuntimeDriver } from '../runtime/runtime.ts';
 import { generateSpec, type HostFacts } from '../runtime/spec.ts';
-import { connectMonitor, readExitFile, runtimeError, spawnMonitor, startAndWait, type MonitorConnection } from '../monitor/monitor.ts';
+import { connectMonitor, readExitFile, runtimeError, spawnMonitor, startAndWait, type MonitorConnection, type MonitorLogOptions } from '../monitor/monitor.ts';
+import { encodeAttrs, logAttrs, logFileOf, logWriterSettings } from './log-config.ts';
 import { badParameter, EngineError } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { hasCode } from '../util/native.ts';
@@ -104,6 +106,10 @@ export class ContainerTaskRunner implements TaskRunner {
 
   async start(rec: ContainerRecord, out: OutputSink): Promise<Task> {
     const driver = this.driver(rec.Runtime);
+    // The logging driver starts with the container, as dockerd's: bad option values fail here.
+    const logging = loggingOf(rec);
+    const logFile = logging ? logFileOf(rec) : '';
+    if (logFile) await fsp.mkdir(dirname(logFile), { recursive: true, mode: 0o700 });
     this.warmup.kick();
     const f = this.files(rec.Id);
     this.socketDir ??= madeOnce(join(this.o.execRoot, 's'), () => (this.socketDir = undefined));
@@ -137,14 +143,14 @@ export class ContainerTaskRunner implements TaskRunner {
         pidFile: f.pid,
         socketPath: f.socket,
         exitFile: f.exit,
-        logPath: rec.LogPath || undefined,
+        logPath: logFile || undefined,
+        log: logging,
         stdin: !!rec.Config.OpenStdin,
         tty: !!rec.Config.Tty,
         // startAndWait() asks for the start at once: this only picks create + start.
         waitStart: !runsDetached(driver),
       });
-      conn.on('stdout', (d: Buffer) => out.stdout(d));
-      conn.on('stderr', (d: Buffer) => out.stderr(d));
+      pipeOutput(conn, out);
       try {
         const { pid } = await startAndWait(conn);
         return this.task(rec.Id, driver, conn, pid);
@@ -298,10 +304,8 @@ export class ContainerTaskRunner implements TaskRunner {
     } catch {
       return undefined;
     }
-    if (out) {
-      conn.on('stdout', (d: Buffer) => out.stdout(d));
-      conn.on('stderr', (d: Buffer) => out.stderr(d));
-    }
+    if (out) pipeOutput(conn, out);
+    else conn.output(false);
     const pid = rec.State.Pid || Number((await fsp.readFile(f.pid, 'utf8').catch(() => '0')).trim());
     return this.task(rec.Id, this.driver(rec.Runtime), conn, pid);
   }
@@ -336,6 +340,41 @@ export class ContainerTaskRunner implements TaskRunner {
 
   usageRw(rec: ContainerRecord): Promise<number> {
     return duBytes(this.o.snapshotter.upperDir(rec.Id));
+  }
+}
+
+/** The container's output to `out`, asked of the monitor only while someone wants it. */
+function pipeOutput(conn: MonitorConnection, out: OutputSink): void {
+  conn.on('stdout', (d: Buffer) => out.stdout(d));
+  conn.on('stderr', (d: Buffer) => out.stderr(d));
+  if (out.subscribe && !out.subscribe((wanted) => conn.output(wanted))) conn.output(false);
+}
+
+/**
+ * How the monitor writes this container's log (undefined: it writes none). The options'
+ * values are checked now, as Docker's driver checks them when it starts; a bad one fails
+ * the start with Docker's message.
+ */
+function loggingOf(rec: ContainerRecord): MonitorLogOptions | undefined {
+  const cfg = rec.HostConfig.LogConfig;
+  try {
+    const s = logWriterSettings(cfg);
+    if (!s) return undefined;
+    const attrs =
+      s.driver === 'json-file'
+        ? logAttrs(cfg, rec.Config.Labels ?? {}, rec.Config.Env ?? [], {
+            id: rec.Id,
+            name: rec.Name,
+            imageId: rec.Image,
+            imageName: rec.Config.Image ?? '',
+            entrypoint: rec.Path,
+            args: rec.Args,
+            created: rec.Created,
+          })
+        : {};
+    return { ...s, attrs: Object.keys(attrs).length ? encodeAttrs(attrs) : undefined };
+  } catch (err) {
+    throw new Error(`failed to create task for container: failed to initialize logging driver: ${(err as Error).message}`);
   }
 }
 

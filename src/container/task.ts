@@ -22,6 +22,12 @@ export interface Task {
 export interface OutputSink {
   stdout(data: Buffer): void;
   stderr(data: Buffer): void;
+  /**
+   * Whether anyone wants the output now, with `onChange` called whenever that changes.
+   * Without it the output always flows to the sink; with it, only while wanted (the
+   * monitor writes the log either way).
+   */
+  subscribe?(onChange: (wanted: boolean) => void): boolean;
 }
 
 export interface TaskRunner {

@@ -1,5 +1,6 @@
 // berthd's settings: dockerd's flag names, /etc/berth/daemon.json, and the defaults.
 import { readFileSync } from 'node:fs';
+import { daemonLogConfigProblem, type LogConfig } from '../container/log-config.ts';
 
 export interface RuntimeConfig {
   path: string;
@@ -16,6 +17,8 @@ export interface DaemonConfig {
   liveRestore: boolean;
   cgroupParent: string;
   configFile: string;
+  /** Containers' logging driver and options when they ask for none (--log-driver, --log-opt). */
+  logDefault: LogConfig;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -28,6 +31,7 @@ export const DEFAULTS: DaemonConfig = {
   liveRestore: false,
   cgroupParent: '/berth',
   configFile: '/etc/berth/daemon.json',
+  logDefault: { Type: 'json-file', Config: {} },
 };
 
 export const USAGE = `Usage:	berthd [OPTIONS]
@@ -44,6 +48,8 @@ Options:
       --add-runtime name=path   Register an additional OCI runtime
       --cgroup-parent string    Parent cgroup for all containers (default "/berth")
       --live-restore            Keep containers running when the daemon stops
+      --log-driver string       Default driver for container logs (default "json-file")
+      --log-opt map             Default log driver options for containers (default map[])
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -v, --version                 Print version information and quit
 `;
@@ -59,11 +65,13 @@ interface FileConfig {
   'log-level'?: string;
   'live-restore'?: boolean;
   'cgroup-parent'?: string;
+  'log-driver'?: string;
+  'log-opts'?: Record<string, string>;
 }
 
 /** Flags override daemon.json, which overrides the defaults (as dockerd, minus its conflict errors). */
 export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
-  const flags: Partial<DaemonConfig> & { hosts?: string[]; addRuntimes?: Record<string, RuntimeConfig> } = {};
+  const flags: Partial<DaemonConfig> & { hosts?: string[]; addRuntimes?: Record<string, RuntimeConfig>; logDriver?: string; logOpts?: Record<string, string> } = {};
   let configFile = DEFAULTS.configFile;
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
@@ -120,6 +128,16 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
       case '--config-file':
         configFile = next();
         break;
+      case '--log-driver':
+        flags.logDriver = next();
+        break;
+      case '--log-opt': {
+        const v = next();
+        const j = v.indexOf('=');
+        if (j <= 0) throw new UsageError(`invalid argument "${v}" for "--log-opt" flag: bad format for log-opt: ${v}`);
+        (flags.logOpts ??= {})[v.slice(0, j)] = v.slice(j + 1);
+        break;
+      }
       default:
         throw new UsageError(`unknown flag: ${arg}`);
     }
@@ -133,6 +151,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
   const hosts = (flags.hosts ?? file.hosts ?? DEFAULTS.hosts).map(normalizeHost);
   const execRoot = flags.execRoot ?? file['exec-root'] ?? DEFAULTS.execRoot;
   if (execRoot.length > MAX_EXEC_ROOT) throw new UsageError(`exec-root ${execRoot} is too long: at most ${MAX_EXEC_ROOT} characters, so that unix socket paths under it fit`);
+  const logDefault = daemonLogConfig(flags.logDriver ?? file['log-driver'], flags.logOpts ?? file['log-opts']);
   return {
     dataRoot: flags.dataRoot ?? file['data-root'] ?? DEFAULTS.dataRoot,
     execRoot,
@@ -143,7 +162,20 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
     liveRestore: flags.liveRestore ?? file['live-restore'] ?? DEFAULTS.liveRestore,
     cgroupParent: flags.cgroupParent ?? file['cgroup-parent'] ?? DEFAULTS.cgroupParent,
     configFile,
+    logDefault,
   };
+}
+
+/** The default LogConfig, refused (the daemon does not start) when no container could use it. */
+function daemonLogConfig(driver: unknown, opts: unknown): LogConfig {
+  if (driver !== undefined && typeof driver !== 'string') throw new UsageError('log-driver must be a string');
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null || Object.values(opts).some((v) => typeof v !== 'string'))) {
+    throw new UsageError('log-opts must be an object of strings');
+  }
+  const cfg: LogConfig = { Type: driver || DEFAULTS.logDefault.Type, Config: { ...((opts as Record<string, string> | undefined) ?? {}) } };
+  const problem = daemonLogConfigProblem(cfg);
+  if (problem) throw new UsageError(`failed to set log opts: ${problem}`);
+  return cfg;
 }
 
 /** Longest exec-root whose monitor sockets (<exec-root>/s/<16 hex>) fit a unix address. */

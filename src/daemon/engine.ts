@@ -10,7 +10,11 @@ import { ImageStore } from '../image/store.ts';
 import { ContainerStore } from '../container/store.ts';
 import { ContainerService, type ImageSource } from '../container/service.ts';
 import { ContainerTaskRunner } from '../container/task-runner.ts';
-import { isActive, type ContainerRecord } from '../container/record.ts';
+import { ExecService } from '../container/exec.ts';
+import { HealthMonitor } from '../container/health.ts';
+import { isActive, type ContainerEventSink, type ContainerRecord } from '../container/record.ts';
+import { EventBus } from '../events/bus.ts';
+import { containerEventSink, imageEventSink } from '../events/sinks.ts';
 import { OciRuntimeCli, type RuntimeDriver } from '../runtime/runtime.ts';
 import { hostFacts, type HostFacts } from '../runtime/spec.ts';
 import { newId } from '../util/ids.ts';
@@ -24,6 +28,11 @@ export class Engine {
   readonly snapshotter: OverlaySnapshotter;
   readonly images: ImageStore;
   readonly containers: ContainerService;
+  readonly exec: ExecService;
+  readonly health: HealthMonitor;
+  /** Every event of this daemon, for GET /events. */
+  readonly events = new EventBus();
+  readonly containerEvents: ContainerEventSink;
   readonly runtimes: Map<string, RuntimeDriver>;
   readonly host: HostFacts;
   private readonly tasks: ContainerTaskRunner;
@@ -49,6 +58,24 @@ export class Engine {
     const source: ImageSource = this.images;
     this.containers = new ContainerService(new ContainerStore(join(config.dataRoot, 'containers')), source, tasks);
     this.containers.defaultRuntime = config.defaultRuntime;
+    this.containers.logDefault = config.logDefault;
+    this.containers.runtimes = this.runtimes;
+    this.containers.swapLimit = host.swapLimit;
+    // Wired before anything runs, so the events of the restore at start are seen too.
+    const events = (this.containerEvents = containerEventSink(this.events));
+    this.containers.events = events;
+    this.images.onEvent = imageEventSink(this.events, (id) => this.images.get(id)?.config.config?.Labels ?? undefined);
+    const exec = (this.exec = new ExecService({ execRoot: config.execRoot, runtimes: this.runtimes, containers: this.containers.store, host, events }));
+    const store = this.containers.store;
+    const health = (this.health = new HealthMonitor({ exec, save: (rec) => store.save(rec), events }));
+    // Health checks follow the runs; execs go with their container.
+    this.containers.onRunning = (rec) => health.start(rec);
+    this.containers.onStopped = (rec) => {
+      health.stop(rec.Id);
+      exec.containerStopped(rec.Id);
+    };
+    // As dockerd: a paused container's checks stop (it reads unhealthy) and resume after.
+    this.containers.onPauseChange = (rec, paused) => (paused ? health.stop(rec.Id) : health.resume(rec));
   }
 
   static async open(config: DaemonConfig): Promise<Engine> {
@@ -65,9 +92,13 @@ export class Engine {
     await engine.snapshotter.init();
     await engine.images.init();
     await engine.containers.init();
+    await engine.exec.init();
     // Snapshots left by images force-removed while containers used them, or by a crash.
     await engine.collectLayers();
-    engine.containers.onRemoved = () => void engine.collectLayers();
+    engine.containers.onRemoved = (rec) => {
+      engine.exec.containerRemoved(rec.Id);
+      void engine.collectLayers();
+    };
     return engine;
   }
 

@@ -6,7 +6,14 @@ import { claimPidFile } from './pidfile.ts';
 import { ApiServer } from '../api/server.ts';
 import { systemRoutes, BERTH_VERSION } from '../api/routes/system.ts';
 import { containerRoutes } from '../api/routes/containers.ts';
+import { attachRoutes } from '../api/routes/attach.ts';
 import { imageRoutes } from '../api/routes/images.ts';
+import { execRoutes } from '../api/routes/exec.ts';
+import { statsRoutes } from '../api/routes/stats.ts';
+import { eventsRoutes } from '../api/routes/events.ts';
+import { ContainerStatsService } from '../container/stats.ts';
+import { detectCgroupLayout } from '../cgroup/layout.ts';
+import { cgroupProcs } from '../cgroup/procs.ts';
 import { log, setLogLevel } from '../util/log.ts';
 
 async function main(argv: string[]): Promise<number> {
@@ -57,8 +64,17 @@ async function main(argv: string[]): Promise<number> {
     containers: engine.containers,
     matchesImage: (rec, ref) => engine.matchesImage(rec, ref),
     graphData: (rec) => engine.graphData(rec),
+    execIdsOf: (id) => engine.exec.execIdsOf(id),
   });
+  execRoutes(api.router, { exec: engine.exec });
+  attachRoutes(api.router, { containers: engine.containers });
   imageRoutes(api.router, { images: engine.images, usedBy: (id) => engine.usedBy(id), containerCount: (id) => engine.usedBy(id).length });
+  const cgroupLayout = await detectCgroupLayout();
+  statsRoutes(api.router, {
+    stats: new ContainerStatsService({ store: engine.containers.store, cgroupParent: config.cgroupParent, layout: cgroupLayout }),
+    top: { store: engine.containers.store, pids: (rec) => cgroupProcs(cgroupLayout, `${config.cgroupParent}/${rec.Id}`), events: engine.containerEvents },
+  });
+  eventsRoutes(api.router, { bus: engine.events });
   for (const host of config.hosts) {
     await api.listen(host);
     log.info('API listen on ' + host.replace(/^unix:\/\//, ''));

@@ -20,12 +20,29 @@ export interface MonitorOptions {
   pidFile: string;
   socketPath: string;
   exitFile: string;
-  /** json-file log; absent: no log (log driver none). */
+  /** The container's log; absent: no log (log driver none). */
   logPath?: string;
+  /** How the log is written (native/log-writer.h); absent: json-file, never rotated. */
+  log?: MonitorLogOptions;
   stdin?: boolean;
   tty?: boolean;
   /** Create, then run start only when start() is called. */
   waitStart?: boolean;
+  /** Path of an OCI process.json: run it in the (running) container `id` with the
+   * runtime's `exec` instead of running the container; the monitor then never deletes. */
+  exec?: string;
+}
+
+export interface MonitorLogOptions {
+  driver: 'json-file' | 'local';
+  /** Rotate once the file holds this many bytes; -1 or absent: never. */
+  maxSize?: number;
+  /** Files kept, the current one included. */
+  maxFile?: number;
+  /** gzip rotated files. */
+  compress?: boolean;
+  /** json-file: a JSON object written as every entry's "attrs". */
+  attrs?: string;
 }
 
 export interface ExitRecord {
@@ -57,10 +74,21 @@ export function monitorArgs(opts: MonitorOptions): string[] {
     '--socket', opts.socketPath,
     '--exit-file', opts.exitFile,
   ];
-  if (opts.logPath !== undefined) args.push('--log-path', opts.logPath);
+  if (opts.logPath !== undefined) {
+    args.push('--log-path', opts.logPath);
+    const l = opts.log;
+    if (l) {
+      args.push('--log-driver', l.driver);
+      if (l.maxSize !== undefined && l.maxSize >= 0) args.push('--log-max-size', String(l.maxSize));
+      if (l.maxFile !== undefined) args.push('--log-max-file', String(l.maxFile));
+      if (l.compress) args.push('--log-compress');
+      if (l.attrs) args.push('--log-attrs', l.attrs);
+    }
+  }
   if (opts.stdin) args.push('--stdin');
   if (opts.tty) args.push('--tty');
   if (opts.waitStart) args.push('--wait-start');
+  if (opts.exec !== undefined) args.push('--exec', opts.exec);
   return args;
 }
 
@@ -161,6 +189,21 @@ export class MonitorConnection extends EventEmitter {
 
   resize(rows: number, cols: number): void {
     this.#send('r', `${Math.trunc(rows)} ${Math.trunc(cols)}`);
+  }
+
+  /** Signals the process the monitor runs (used for exec processes, which the runtime's
+   * kill cannot reach); ignored once it has exited. */
+  signal(sig: number): void {
+    this.#send('K', String(Math.trunc(sig)));
+  }
+
+  /**
+   * Whether this connection gets the container's output ('stdout'/'stderr' events; on by
+   * default). Off, the monitor still writes the log but sends this client nothing of it,
+   * so a container writing gigabytes costs berthd nothing while nobody is attached.
+   */
+  output(on: boolean): void {
+    this.#send(on ? 'v' : 'q');
   }
 
   /** Lets a monitor spawned with waitStart run the runtime's start; ignored otherwise. */

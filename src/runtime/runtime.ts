@@ -1,7 +1,11 @@
 // The driver for an OCI runtime's command line (runc, crun, ...): state, kill, delete,
-// pause, resume and ps on containers it already runs. Create/start belong to the
+// pause, resume, ps and update on containers it already runs. Create/start belong to the
 // per-container monitor, which must stay the runtime's parent for the exit status.
 import { execFile } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OciResources } from './types.ts';
 import { EngineError, conflict, notFound, systemError } from '../util/errors.ts';
 
 export interface RuntimeState {
@@ -22,6 +26,8 @@ export interface RuntimeDriver {
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
   ps(id: string): Promise<number[]>;
+  /** Applies new cgroup limits to a running container (`update -r`). */
+  update(id: string, resources: Omit<OciResources, 'devices'>): Promise<void>;
 }
 
 /** The error text a runtime printed: JSON log lines (--log-format json), logfmt, or plain text. */
@@ -116,5 +122,17 @@ export class OciRuntimeCli implements RuntimeDriver {
     const out = await this.run(['ps', '--format', 'json', id]);
     const pids = JSON.parse(out.trim() || 'null') as number[] | null;
     return pids ?? [];
+  }
+
+  async update(id: string, resources: Omit<OciResources, 'devices'>): Promise<void> {
+    // The limits go in a file (runc reads LinuxResources JSON from it), removed afterwards.
+    const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-update-'));
+    try {
+      const file = join(dir, 'resources.json');
+      await fsp.writeFile(file, JSON.stringify(resources), { mode: 0o600 });
+      await this.run(['update', '-r', file, id]);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   }
 }

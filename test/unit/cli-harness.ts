@@ -124,7 +124,8 @@ export async function startFakeDaemon(handlers: Handler[] = []): Promise<FakeDae
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const NODE = join(ROOT, 'node_modules/node/bin/node');
-export const BERTH = [NODE, join(ROOT, 'src/cli/main.ts')];
+// "--": Node 26 would otherwise read an --env-file among the command's own arguments.
+export const BERTH = [NODE, '--', join(ROOT, 'src/cli/main.ts')];
 
 /** The real docker CLI, when installed: the reference for output and request compatibility. */
 export const DOCKER: string[] | undefined = (() => {

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import {
   connectMonitor,
   monitorBinary,
@@ -20,6 +21,7 @@ import {
   type MonitorOptions,
 } from '../../src/monitor/monitor.ts';
 import { encodeFrame, FrameDecoder } from '../../src/monitor/protocol.ts';
+import { readLogs } from '../../src/container/logs.ts';
 
 const run = promisify(execFile);
 const RUNC = '/usr/sbin/runc';
@@ -209,6 +211,8 @@ async function readLog(path: string): Promise<LogLine[]> {
 }
 
 const RFC3339_NANO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
+/** Go's time.RFC3339Nano, which json-file's "time" uses: no trailing zeros in the fraction. */
+const RFC3339_NANO_TRIMMED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,8}[1-9])?Z$/;
 
 describe('FrameDecoder', () => {
   test('reassembles frames split at every byte', () => {
@@ -243,11 +247,12 @@ describe('berth-monitor', () => {
     assert.equal(r.stderr, 'err1\nerr2\n');
 
     const lines = await readLog(s.opts.logPath!);
-    for (const l of lines) assert.match(l.time, RFC3339_NANO);
+    for (const l of lines) assert.match(l.time, RFC3339_NANO_TRIMMED);
     assert.deepEqual(lines.filter((l) => l.stream === 'stdout').map((l) => l.log), ['out1\n', 'out2\n', special, 'bad \ufffd\n']);
     assert.deepEqual(lines.filter((l) => l.stream === 'stderr').map((l) => l.log), ['err1\n', 'err2\n']);
     const raw = await fsp.readFile(s.opts.logPath!, 'utf8');
-    assert.ok(raw.includes('"log":"tab\\t\\"q\\" \\\\ \\u0001 héllo\\n"'), raw);
+    // Escaped as Docker's encoder escapes: a tab as \u0009, not \t.
+    assert.ok(raw.includes('"log":"tab\\u0009\\"q\\" \\\\ \\u0001 héllo\\n"'), raw);
 
     const exit = await readExitFile(s.opts.exitFile);
     assert.equal(exit?.exitCode, 0);
@@ -560,5 +565,231 @@ describe('berth-monitor', () => {
     assert.ok(lines.every((l) => l.stream === 'stdout'));
     assert.equal(lines.map((l) => l.log).join(''), r.stdout);
     assert.equal(existsSync(`${s.opts.socketPath}.console`), false, 'console socket removed');
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The log as the monitor writes it: Docker's formats, rotation, compression.
+
+/** The json-file lines of a log file set, oldest file first. */
+async function jsonLines(paths: string[]): Promise<LogLine[]> {
+  const out: LogLine[] = [];
+  for (const p of paths) {
+    const text = p.endsWith('.gz') ? gunzipSync(await fsp.readFile(p)).toString('utf8') : await fsp.readFile(p, 'utf8');
+    for (const l of text.split('\n')) if (l) out.push(JSON.parse(l) as LogLine);
+  }
+  return out;
+}
+
+/** Protobuf fields in the order they appear: [field number, value]. */
+function protoFields(b: Buffer): [number, bigint | Buffer][] {
+  const out: [number, bigint | Buffer][] = [];
+  let pos = 0;
+  const varint = () => {
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      const byte = b[pos++]!;
+      v |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return v;
+    }
+  };
+  while (pos < b.length) {
+    const key = Number(varint());
+    if ((key & 7) === 0) out.push([key >> 3, varint()]);
+    else if ((key & 7) === 2) {
+      const len = Number(varint());
+      out.push([key >> 3, b.subarray(pos, pos + len)]);
+      pos += len;
+    } else throw new Error(`unexpected wire type in ${b.toString('hex')}`);
+  }
+  return out;
+}
+
+/** The records of a local-driver file: each framed by its length before and after. */
+function localRecords(file: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos < file.length) {
+    const len = file.readUInt32BE(pos);
+    assert.equal(file.readUInt32BE(pos + 4 + len), len, 'trailing length matches the leading one');
+    out.push(file.subarray(pos + 4, pos + 4 + len));
+    pos += len + 8;
+  }
+  return out;
+}
+
+function seqText(from: number, to: number): string {
+  let s = '';
+  for (let i = from; i <= to; i++) s += `${i}\n`;
+  return s;
+}
+
+describe('berth-monitor log', () => {
+  test('json-file rotates at max-size into <log>.1 … .N-1, keeping the newest lines in order', async (t) => {
+    const s = await bundle(t, ['seq', '1', '20000'], { log: { driver: 'json-file', maxSize: 10_000, maxFile: 3 } });
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    const log = s.opts.logPath!;
+    const names = (await fsp.readdir(s.dir)).filter((n) => n.startsWith('container.log')).sort();
+    assert.deepEqual(names, ['container.log', 'container.log.1', 'container.log.2']);
+    // A file is rotated once it holds max-size bytes or more, before the next entry: so a
+    // rotated file ends within one entry past the limit.
+    for (const p of [`${log}.2`, `${log}.1`]) {
+      const size = (await fsp.stat(p)).size;
+      assert.ok(size >= 10_000 && size < 10_000 + 100, `${p}: ${size} bytes`);
+    }
+    assert.ok((await fsp.stat(log)).size < 10_000 + 100);
+    const lines = await jsonLines([`${log}.2`, `${log}.1`, log]);
+    const text = lines.map((l) => l.log).join('');
+    const first = Number(lines[0]!.log);
+    assert.ok(first > 1, 'the oldest lines were rotated away');
+    assert.equal(text, seqText(first, 20000), 'what survived is contiguous and ends with the last line');
+  });
+
+  test('json-file with max-file 1 starts the file afresh at max-size', async (t) => {
+    const s = await bundle(t, ['seq', '1', '5000'], { log: { driver: 'json-file', maxSize: 4000, maxFile: 1 } });
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    assert.deepEqual((await fsp.readdir(s.dir)).filter((n) => n.startsWith('container.log')), ['container.log']);
+    const lines = await jsonLines([s.opts.logPath!]);
+    const first = Number(lines[0]!.log);
+    assert.ok(first > 1);
+    assert.equal(lines.map((l) => l.log).join(''), seqText(first, 5000));
+  });
+
+  test('compresses rotated files to <log>.N.gz with the last entry time in the gzip header', async (t) => {
+    const s = await bundle(t, ['seq', '1', '20000'], { log: { driver: 'json-file', maxSize: 20_000, maxFile: 4, compress: true } });
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    await within(r.closed, 'close');
+    await until(() => !alive(r.conn.monitorPid!), 'monitor to exit');
+    const log = s.opts.logPath!;
+    // The monitor waited for its compressor before it went.
+    const names = (await fsp.readdir(s.dir)).filter((n) => n.startsWith('container.log')).sort();
+    assert.deepEqual(names, ['container.log', 'container.log.1.gz', 'container.log.2.gz', 'container.log.3.gz']);
+    const files = [`${log}.3.gz`, `${log}.2.gz`, `${log}.1.gz`, log];
+    const lines = await jsonLines(files);
+    const first = Number(lines[0]!.log);
+    assert.equal(lines.map((l) => l.log).join(''), seqText(first, 20000));
+    for (const gz of files.slice(0, 3)) {
+      const head = await fsp.readFile(gz);
+      assert.equal(head[3]! & 4, 4, 'FEXTRA set');
+      const extra = JSON.parse(head.toString('utf8', 12, 12 + head.readUInt16LE(10))) as { lastTime: string };
+      const own = await jsonLines([gz]);
+      assert.equal(extra.lastTime, own[own.length - 1]!.time, `${gz}: lastTime is its last entry's time`);
+    }
+  });
+
+  test("writes Docker's local format: framed protobuf entries, long lines in partial pieces", async (t) => {
+    const s = await bundle(t, ['sh', '-c', 'echo one; echo two >&2; head -c 20000 /dev/zero | tr "\\0" x; echo; printf "end"'], {
+      log: { driver: 'local' },
+    });
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    const records = localRecords(await fsp.readFile(s.opts.logPath!)).map(protoFields);
+    const stdout = records.filter((f) => (f[0]![1] as Buffer).toString() === 'stdout');
+    const stderr = records.filter((f) => (f[0]![1] as Buffer).toString() === 'stderr');
+    assert.equal(stderr.length, 1);
+    // source=1, time_nano=2, line=3 (without its newline), in field order.
+    assert.deepEqual(stderr[0]!.map((f) => f[0]), [1, 2, 3]);
+    assert.equal((stderr[0]![2]![1] as Buffer).toString(), 'two');
+    assert.deepEqual(stdout.map((f) => f.map((x) => x[0])), [[1, 2, 3], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]);
+    assert.equal((stdout[0]![2]![1] as Buffer).toString(), 'one');
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const t0 = stdout[0]![1]![1] as bigint;
+    assert.ok(t0 > now - 60_000_000_000n && t0 <= now, 'time_nano is the time of writing');
+    // The 20000-byte line: a 16 KiB piece then the rest, one id, ordinals 1 and 2, the
+    // first piece's time on both, `last` on the second.
+    const [p1, p2, end] = [stdout[1]!, stdout[2]!, stdout[3]!];
+    assert.equal((p1[2]![1] as Buffer).length, 16384);
+    assert.equal((p2[2]![1] as Buffer).length, 20000 - 16384);
+    assert.equal(p1[1]![1], p2[1]![1], 'pieces share the first piece time');
+    assert.equal(p1[3]![1], 1n);
+    const md1 = protoFields(p1[4]![1] as Buffer);
+    const md2 = protoFields(p2[4]![1] as Buffer);
+    assert.deepEqual(md1.map((f) => f[0]), [2, 3], 'first piece: id and ordinal, not last');
+    assert.match((md1[0]![1] as Buffer).toString(), /^[0-9a-f]{64}$/);
+    assert.equal(md1[1]![1], 1n);
+    assert.deepEqual(md2.map((f) => f[0]), [1, 2, 3]);
+    assert.equal(md2[0]![1], 1n);
+    assert.deepEqual(md2[1]![1], md1[0]![1], 'same id');
+    assert.equal(md2[2]![1], 2n);
+    // Output ending without a newline: a partial entry, ordinal 1, not last.
+    assert.equal((end[2]![1] as Buffer).toString(), 'end');
+    assert.deepEqual(protoFields(end[4]![1] as Buffer).map((f) => [f[0], typeof f[1] === 'bigint' ? f[1] : 'id']), [[2, 'id'], [3, 1n]]);
+  });
+
+  test('json-file attrs and escaping as Docker writes them', async (t) => {
+    const attrs = JSON.stringify({ a: 'b', 'com.example': 'x\u003cy' }).replace('<', '\\u003c');
+    const s = await bundle(t, ['sh', '-c', 'printf "<a & b>\\n"; head -c 17000 /dev/zero | tr "\\0" y; echo'], {
+      log: { driver: 'json-file', attrs },
+    });
+    const r = launch(s);
+    assert.equal(await within(r.exited, 'exit'), 0);
+    const raw = (await fsp.readFile(s.opts.logPath!, 'utf8')).split('\n').filter(Boolean);
+    assert.equal(raw.length, 3);
+    assert.match(raw[0]!, /^\{"log":"\\u003ca \\u0026 b\\u003e\\n","stream":"stdout","attrs":\{"a":"b","com.example":"x\\u003cy"\},"time":"[^"]+"\}$/);
+    const [a, b] = [JSON.parse(raw[1]!) as LogLine, JSON.parse(raw[2]!) as LogLine];
+    assert.equal(a.log, 'y'.repeat(16384), 'a piece has no newline');
+    assert.equal(b.log, 'y'.repeat(17000 - 16384) + '\n');
+    assert.equal(a.time, b.time, 'pieces of one line share its time');
+  });
+});
+
+describe('berth-monitor log, read back', () => {
+  test('a follower gets every line once while the monitor rotates under it', async (t) => {
+    const s = await bundle(t, ['seq', '1', '30000'], { log: { driver: 'json-file', maxSize: 20_000, maxFile: 200 }, waitStart: true });
+    const r = launch(s);
+    await within(r.created, 'created');
+    let exited = false;
+    void r.exited.then(() => (exited = true));
+    const got: number[] = [];
+    const reader = (async () => {
+      const opts = { stdout: true, stderr: true, since: 0n, until: 0n, tail: -1, follow: true, running: () => !exited };
+      for await (const e of readLogs(s.opts.logPath!, opts)) got.push(Number(e.data.toString()));
+    })();
+    await within(startAndWait(r.conn), 'start');
+    await within(r.exited, 'exit');
+    await within(reader, 'the follower to finish');
+    const rotated = (await fsp.readdir(s.dir)).filter((n) => /^container\.log\.\d+$/.test(n)).length;
+    assert.ok(rotated > 10, `${rotated} rotations happened while following`);
+    assert.equal(got.length, 30000);
+    assert.ok(got.every((n, i) => n === i + 1), 'in order, none lost, none repeated');
+  });
+
+  test('stays under 2 MiB resident while it writes, rotates and compresses', async (t) => {
+    if (process.env.BERTH_MONITOR_ASAN) return t.skip('the sanitizer build says nothing about the real footprint');
+    const s = await bundle(t, ['sh', '-c', 'seq 1 300000; head -c 40000 /dev/zero | tr "\\0" y; echo; echo done; read x'], {
+      stdin: true,
+      log: { driver: 'json-file', maxSize: 200_000, maxFile: 3, compress: true, attrs: '{"a":"b"}' },
+    });
+    const r = launch(s);
+    await within(r.started, 'start');
+    await until(() => r.stdout.endsWith('done\n'), 'the output to be written');
+    const status = await fsp.readFile(`/proc/${r.conn.monitorPid}/status`, 'utf8');
+    const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1]);
+    t.diagnostic(`berth-monitor after 2.2 MB of log with rotation and compression: VmRSS ${kib('VmRSS')} KiB, VmHWM ${kib('VmHWM')} KiB`);
+    assert.ok(kib('VmHWM') > 0 && kib('VmHWM') < 2048, `peak resident ${kib('VmHWM')} KiB`);
+    r.conn.writeStdin('x\n');
+    assert.equal(await within(r.exited, 'exit'), 0);
+  });
+});
+
+describe('berth-monitor output subscription', () => {
+  test("a client that asks for no output ('q') gets none until it asks again ('v'); the log gets all", async (t) => {
+    const s = await bundle(t, ['sh', '-c', 'echo one; read x; echo two; read y; echo three'], { stdin: true, waitStart: true });
+    const r = launch(s);
+    await within(r.created, 'created');
+    r.conn.output(false);
+    await within(startAndWait(r.conn), 'start');
+    const logged = async (text: string) => (await fsp.readFile(s.opts.logPath!, 'utf8')).includes(text);
+    await until(() => logged('"one\\n"'), 'one in the log');
+    r.conn.writeStdin('x\n');
+    await until(() => logged('"two\\n"'), 'two in the log');
+    r.conn.output(true);
+    r.conn.writeStdin('y\n');
+    assert.equal(await within(r.exited, 'exit'), 0, 'control frames still come');
+    assert.equal(r.stdout, 'three\n');
+    assert.deepEqual((await readLog(s.opts.logPath!)).map((l) => l.log), ['one\n', 'two\n', 'three\n']);
   });
 });

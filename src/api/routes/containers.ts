@@ -1,13 +1,13 @@
 // /containers routes: thin adapters from HTTP to the container service.
-import type { Readable } from 'node:stream';
 import type { Router } from '../router.ts';
 import type { Context } from '../context.ts';
 import type { ContainerService, WaitCondition } from '../../container/service.ts';
 import type { ContainerRecord } from '../../container/record.ts';
 import { listContainers } from '../../container/list.ts';
+import { formatDetails } from '../../container/logs.ts';
 import { containerInspect, containerSummary } from '../views.ts';
-import { frame, hijack, MULTIPLEXED, RAW_STREAM } from '../streams.ts';
-import { badParameter } from '../../util/errors.ts';
+import { frame, MULTIPLEXED, RAW_STREAM } from '../streams.ts';
+import { EngineError, badParameter } from '../../util/errors.ts';
 import { parseUnixTimestamp } from '../../util/time.ts';
 
 export interface ContainerRouteDeps {
@@ -15,6 +15,18 @@ export interface ContainerRouteDeps {
   /** Whether a container's image matches a reference or id (the `ancestor` filter). */
   matchesImage: (rec: ContainerRecord, ref: string) => boolean;
   graphData: (rec: ContainerRecord) => Record<string, string>;
+  /** Ids of the container's execs, for inspect's ExecIDs (the exec service). */
+  execIdsOf?: (id: string) => string[];
+}
+
+/** dockerd wraps some errors with a prefix; the status stays the cause's. */
+async function prefixed<T>(prefix: string, fn: () => Promise<T>, status?: number): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof EngineError) throw new EngineError(status ?? err.status, `${prefix}${err.message}`);
+    throw err;
+  }
 }
 
 const WAIT_CONDITIONS = new Set(['not-running', 'next-exit', 'removed']);
@@ -51,7 +63,8 @@ export function containerRoutes(r: Router, d: ContainerRouteDeps): void {
 
   r.add('GET', '/containers/{name}/json', async (ctx) => {
     const rec = svc.store.get(ctx.params.name);
-    ctx.send(200, containerInspect(rec, d.graphData(rec), ctx.bool('size') ? await svc.usage(rec) : undefined));
+    const size = ctx.bool('size') ? await svc.usage(rec) : undefined;
+    ctx.send(200, containerInspect(rec, d.graphData(rec), size, { execIds: d.execIdsOf?.(rec.Id) }));
   });
 
   r.add('POST', '/containers/{name}/start', async (ctx) => {
@@ -67,13 +80,41 @@ export function containerRoutes(r: Router, d: ContainerRouteDeps): void {
   });
 
   r.add('POST', '/containers/{name}/restart', async (ctx) => {
-    await svc.restart(ctx.params.name, stopOpts(ctx));
+    const name = ctx.params.name;
+    svc.store.get(name); // a 404 as it is
+    // dockerd's restart errors lose their kind: 500.
+    await prefixed(`Cannot restart container ${name}: `, () => svc.restart(name, stopOpts(ctx)), 500);
     ctx.send(204);
   });
 
   r.add('POST', '/containers/{name}/kill', async (ctx) => {
-    await svc.kill(ctx.params.name, ctx.str('signal') || 'SIGKILL');
+    const name = ctx.params.name;
+    await prefixed(`cannot kill container: ${name}: `, () => svc.kill(name, ctx.str('signal') || 'SIGKILL'));
     ctx.send(204);
+  });
+
+  r.add('POST', '/containers/{name}/pause', async (ctx) => {
+    await svc.pause(ctx.params.name);
+    ctx.send(204);
+  });
+
+  r.add('POST', '/containers/{name}/unpause', async (ctx) => {
+    await svc.unpause(ctx.params.name);
+    ctx.send(204);
+  });
+
+  r.add('POST', '/containers/{name}/rename', async (ctx) => {
+    await svc.rename(ctx.params.name, ctx.str('name') ?? '');
+    ctx.send(204);
+  });
+
+  r.add('POST', '/containers/{name}/update', async (ctx) => {
+    const body = await ctx.json();
+    ctx.send(200, await svc.update(ctx.params.name, body as never));
+  });
+
+  r.add('POST', '/containers/prune', async (ctx) => {
+    ctx.send(200, await svc.prune(ctx.filters()));
   });
 
   r.add('DELETE', '/containers/{name}', async (ctx) => {
@@ -99,51 +140,13 @@ export function containerRoutes(r: Router, d: ContainerRouteDeps): void {
     }
   });
 
-  r.add('POST', '/containers/{name}/attach', async (ctx) => {
-    const rec = svc.store.get(ctx.params.name);
-    const want = { stdin: ctx.bool('stdin'), stdout: ctx.bool('stdout'), stderr: ctx.bool('stderr') };
-    const tty = !!rec.Config.Tty;
-    const sock = hijack(ctx, tty ? RAW_STREAM : MULTIPLEXED);
-    const write = (stream: 1 | 2, data: Buffer) => {
-      if (!sock.destroyed) sock.write(tty ? data : frame(stream, data));
-    };
-    if (ctx.bool('logs') && rec.LogPath) {
-      const { entries } = svc.logs(rec.Id, { stdout: want.stdout, stderr: want.stderr, since: 0n, until: 0n, tail: -1, follow: false });
-      for await (const e of entries) write(e.stream, e.data);
-    }
-    if (!ctx.bool('stream')) {
-      sock.end();
-      return;
-    }
-    const detach = svc.attach(rec.Id, {
-      stdout: want.stdout,
-      stderr: want.stderr,
-      write,
-      end: () => sock.end(),
-      // Iterating must not destroy the socket at stdin's end: output still flows back.
-      stdin: want.stdin && rec.Config.OpenStdin ? (sock as Readable).iterator({ destroyOnReturn: false }) : undefined,
-    });
-    // A stopped container's stream stays open for its next run: `start -a` attaches
-    // before it starts.
-    sock.on('close', detach);
-    sock.on('error', detach);
-  });
-
-  r.add('POST', '/containers/{name}/resize', async (ctx) => {
-    const h = ctx.int('h', 0)!;
-    const w = ctx.int('w', 0)!;
-    if (h < 0 || w < 0) throw badParameter('invalid resize: height and width must be non-negative');
-    svc.store.get(ctx.params.name);
-    ctx.send(200);
-  });
-
   r.add('GET', '/containers/{name}/logs', async (ctx) => {
     const stdout = ctx.bool('stdout');
     const stderr = ctx.bool('stderr');
     if (!stdout && !stderr) throw badParameter('Bad parameters: you must choose at least one stream');
+    // As dockerd: anything but a whole number (e.g. "all") means every line.
     const tailRaw = ctx.str('tail') ?? 'all';
-    const tail = tailRaw === 'all' || tailRaw === '' ? -1 : Number(tailRaw);
-    if (!Number.isInteger(tail)) throw badParameter(`invalid value for tail: ${tailRaw}`);
+    const tail = /^-?\d+$/.test(tailRaw) ? Number(tailRaw) : -1;
     const abort = new AbortController();
     const { record, entries } = svc.logs(ctx.params.name, {
       stdout,
@@ -156,15 +159,71 @@ export function containerRoutes(r: Router, d: ContainerRouteDeps): void {
     });
     const tty = !!record.Config.Tty;
     const timestamps = ctx.bool('timestamps');
+    const details = ctx.bool('details');
     ctx.res.writeHead(200, { 'Content-Type': tty ? RAW_STREAM : MULTIPLEXED });
     ctx.res.flushHeaders();
     ctx.res.on('close', () => abort.abort());
+    // Entries are gathered into writes of up to 64 KiB (one write per line would make the
+    // socket the bottleneck); what has gathered goes out as soon as the reader must wait.
+    const out = new WriteBatcher(ctx.res, abort.signal);
     for await (const e of entries) {
       if (abort.signal.aborted) break;
-      const data = timestamps ? Buffer.concat([Buffer.from(e.time + ' '), e.data]) : e.data;
-      const ok = ctx.res.write(tty ? data : frame(e.stream, data));
-      if (!ok) await new Promise((res) => ctx.res.once('drain', res));
+      let data = e.data;
+      if (details) data = Buffer.concat([Buffer.from(formatDetails(e.attrs) + ' '), data]);
+      if (timestamps) data = Buffer.concat([Buffer.from(e.time + ' '), data]);
+      await out.push(tty ? data : frame(e.stream, data));
     }
+    out.flush();
     ctx.res.end();
   });
+}
+
+const BATCH_BYTES = 64 * 1024;
+
+/** Coalesces small writes to a response; waits for drain (or the client's going) when full. */
+class WriteBatcher {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private timer: NodeJS.Immediate | undefined;
+  private readonly res: NodeJS.WritableStream & { writableNeedDrain?: boolean };
+  private readonly signal: AbortSignal;
+
+  constructor(res: NodeJS.WritableStream, signal: AbortSignal) {
+    this.res = res;
+    this.signal = signal;
+  }
+
+  async push(chunk: Buffer): Promise<void> {
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    if (this.size < BATCH_BYTES) {
+      this.timer ??= setImmediate(() => {
+        this.timer = undefined;
+        this.flush();
+      });
+      return;
+    }
+    if (!this.flush() && !this.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.res.removeListener('drain', done);
+          this.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.res.once('drain', done);
+        this.signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
+  /** Writes what has gathered; false when the response wants a drain first. */
+  flush(): boolean {
+    if (this.timer) clearImmediate(this.timer);
+    this.timer = undefined;
+    if (this.size === 0) return true;
+    const data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    return this.res.write(data);
+  }
 }

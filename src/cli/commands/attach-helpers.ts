@@ -113,12 +113,20 @@ export function forwardSignals(cli: Cli, id: string): () => void {
   };
 }
 
-/** Sends the terminal size now and on every SIGWINCH (POST /containers/{id}/resize). */
-export function monitorTtySize(cli: Cli, id: string): void {
+/** POST /containers/{id}/resize; [0, 0] (no terminal) is not sent, as docker's resizeTtyTo. */
+export function resizeTtyTo(cli: Cli, id: string, h: number, w: number): Promise<void> {
+  if (h === 0 && w === 0) return Promise.resolve();
+  return cli.client.call('POST', `/containers/${id}/resize`, { query: { h: String(h), w: String(w) } }).then(() => undefined);
+}
+
+/**
+ * Sends the terminal size now and on every SIGWINCH (POST /containers/{id}/resize).
+ * Returns the function that stops following it.
+ */
+export function monitorTtySize(cli: Cli, id: string): () => void {
   const resize = () => {
     const [h, w] = cli.ttySize();
-    if (h === 0 && w === 0) return Promise.resolve();
-    return cli.client.call('POST', `/containers/${id}/resize`, { query: { h: String(h), w: String(w) } });
+    return resizeTtyTo(cli, id, h, w);
   };
   resize().catch(async () => {
     // The process may not be ready yet: retry a few times, as docker does.
@@ -133,5 +141,7 @@ export function monitorTtySize(cli: Cli, id: string): void {
     }
     cli.err.write('failed to resize tty, using default size\n');
   });
-  process.on('SIGWINCH', () => void resize().catch(() => {}));
+  const onWinch = () => void resize().catch(() => {});
+  process.on('SIGWINCH', onWinch);
+  return () => void process.off('SIGWINCH', onWinch);
 }
