@@ -6,7 +6,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { openSync, closeSync, promises as fsp, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon, run } from '../test/helpers/daemon.ts';
+import { startDaemon, run, BUSYBOX_TAR } from '../test/helpers/daemon.ts';
+import { startReferenceDockerd } from './lib/reference-dockerd.ts';
 import { machineLine, MiB, statusKiB } from './lib/stats.ts';
 
 const BYTES = Number(process.env.BENCH_LOG_BYTES ?? 1_000_000_000);
@@ -63,12 +64,14 @@ async function main(): Promise<void> {
     t0 = process.hrtime.bigint();
     await run('docker', ['run', '-d', '--name', 'flood', 'busybox', 'sh', '-c', FLOOD], { env });
     const tick = spawn('docker', ['run', '--name', 'tick-flood', 'busybox', 'sh', '-c', TICK], { env, stdio: 'ignore' });
+    const tickDone = new Promise((r) => tick.once('exit', r)); // it may end before the flood does
     await run('docker', ['wait', 'flood'], { env, timeoutMs: 3_600_000 });
     const writeSec = seconds(t0);
-    await new Promise((r) => tick.once('exit', r));
+    await tickDone;
     const logFile = (await d.docker(['inspect', '-f', '{{.LogPath}}', 'flood'])).stdout.trim();
     console.log(`berth, json-file log:              ${writeSec.toFixed(2)} s (${(BYTES / 1e6 / writeSec).toFixed(0)} MB/s of output; log file ${(statSync(logFile).size / 1e6).toFixed(0)} MB)`);
     console.log(`ratio berth/raw runc (writing):    ${(writeSec / rawSec).toFixed(2)}x`);
+    const peakWriting = statusKiB(berthd, 'VmHWM');
 
     t0 = process.hrtime.bigint();
     const reader = spawn('docker', ['logs', 'flood'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -81,10 +84,31 @@ async function main(): Promise<void> {
     await new Promise((r) => reader.once('exit', r));
     const readSec = seconds(t0);
     console.log(`docker logs, read back:            ${readSec.toFixed(2)} s (${(bytes / 1e6 / readSec).toFixed(0)} MB/s), ${lines} lines of ${BYTES / 100} expected`);
-    console.log(`berthd RSS: ${MiB(rssBefore)} MiB before, peak ${MiB(statusKiB(berthd, 'VmHWM'))} MiB over the whole run, ${MiB(statusKiB(berthd, 'VmRSS'))} MiB after`);
+    console.log(`berthd RSS: ${MiB(rssBefore)} MiB before, peak ${MiB(peakWriting)} MiB while the log was written, peak ${MiB(statusKiB(berthd, 'VmHWM'))} MiB after it was read back`);
 
     const flooded = await tickGaps(env, 'tick-flood');
     console.log(`a second container's 10 ms ticks:  ${alone.lines}/${TICKS} lines, largest gap ${alone.maxGapMs} ms alone; ${flooded.lines}/${TICKS} lines, largest gap ${flooded.maxGapMs} ms during the flood`);
+    await run('docker', ['rm', '-f', 'flood', 'tick-alone', 'tick-flood'], { env });
+
+    // Docker, where Debian's docker.io is installed: the same output through its json-file.
+    const dk = await startReferenceDockerd(join(work, 'dockerd'), BUSYBOX_TAR);
+    if (dk) {
+      try {
+        const dkEnv = { ...process.env, DOCKER_HOST: dk.host };
+        t0 = process.hrtime.bigint();
+        await run('docker', ['run', '-d', '--network', 'none', '--name', 'flood', 'busybox', 'sh', '-c', FLOOD], { env: dkEnv });
+        await run('docker', ['wait', 'flood'], { env: dkEnv, timeoutMs: 3_600_000 });
+        const dkWrite = seconds(t0);
+        t0 = process.hrtime.bigint();
+        const r = spawnSync('docker', ['logs', 'flood'], { env: dkEnv, stdio: ['ignore', 'ignore', 'ignore'] });
+        const dkRead = seconds(t0);
+        console.log(`Docker ${dk.version}: written in ${dkWrite.toFixed(2)} s, read back in ${dkRead.toFixed(2)} s${r.status === 0 ? '' : ' (logs failed)'}`);
+        console.log(`ratio berth/Docker: writing ${(writeSec / dkWrite).toFixed(2)}x, reading ${(readSec / dkRead).toFixed(2)}x`);
+        await run('docker', ['rm', '-f', 'flood'], { env: dkEnv });
+      } finally {
+        await dk.stop();
+      }
+    }
   } finally {
     spawnSync('runc', ['--root', join(work, 'state'), 'delete', '--force', 'logs-bench-raw']);
     await fsp.rm(work, { recursive: true, force: true });

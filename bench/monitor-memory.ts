@@ -3,11 +3,10 @@
 // measured in the same run where Debian's docker.io is installed. Goal: <= 2 MiB resident
 // per running container.
 import { join } from 'node:path';
-import { startDaemon, BUSYBOX_TAR } from '../test/helpers/daemon.ts';
+import { startDaemon, run, BUSYBOX_TAR } from '../test/helpers/daemon.ts';
 import { startReferenceDockerd } from './lib/reference-dockerd.ts';
 import { removeAll } from './lib/containers.ts';
 import { machineLine, MiB, pidsMatching, pssKiB, statusKiB } from './lib/stats.ts';
-import { run } from '../test/helpers/daemon.ts';
 
 const N = Number(process.env.BENCH_CONTAINERS ?? 50);
 

@@ -152,3 +152,20 @@ export async function displayJsonMessages(input: Readable, out: Writable, isTerm
     await writeTo(out, line);
   }
 }
+
+/**
+ * The lines of a text stream (JSON lines: events, stats), without their newlines; a last
+ * line the stream ended in the middle of comes with complete = false.
+ */
+export async function* textLines(input: AsyncIterable<unknown>): AsyncGenerator<{ line: string; complete: boolean }> {
+  let pending = '';
+  for await (const chunk of input) {
+    pending += (chunk as Buffer).toString();
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      yield { line: pending.slice(0, nl), complete: true };
+      pending = pending.slice(nl + 1);
+    }
+  }
+  if (pending !== '') yield { line: pending, complete: false };
+}

@@ -158,7 +158,8 @@ export class ContainerService {
    */
   async init(): Promise<void> {
     await this.store.init();
-    await this.tasks.cleanupOrphans(new Set(this.store.list().map((r) => r.Id)));
+    const all = this.store.list();
+    await this.tasks.cleanupOrphans(new Set(all.map((r) => r.Id)), new Set(all.filter((r) => isActive(r)).map((r) => r.Id)));
     const toStart: ContainerRecord[] = [];
     const toRemove: ContainerRecord[] = [];
     for (const rec of this.store.list()) {

@@ -315,7 +315,7 @@ export class ContainerTaskRunner implements TaskRunner {
     return e ? { exitCode: e.exitCode, finishedAt: e.finishedAt } : undefined;
   }
 
-  async cleanupOrphans(known: Set<string>): Promise<void> {
+  async cleanupOrphans(known: Set<string>, active: Set<string> = new Set()): Promise<void> {
     await fsp.rm(join(this.o.execRoot, 'trash'), { recursive: true, force: true });
     this.trashDir = undefined;
     const dir = join(this.o.execRoot, 'containers');
@@ -326,9 +326,12 @@ export class ContainerTaskRunner implements TaskRunner {
       await this.discard(id).catch((err) => log.warn('orphan cleanup failed', { id, error: err }));
     }
     // Runtime state whose delete the last daemon did not see through: of containers it
-    // no longer knows, or of known ones that have stopped.
+    // no longer knows, or of known ones that have stopped. Those recorded as running are
+    // not asked about (one runtime process each would slow a live restore): their monitor
+    // deletes the state at their exit, or the restore's exit path does if it is gone.
     for (const driver of this.o.runtimes.values()) {
       for (const id of await fsp.readdir(driver.root).catch(() => [] as string[])) {
+        if (active.has(id)) continue;
         const stale = !known.has(id) || (await driver.state(id).catch(() => undefined))?.status === 'stopped';
         if (!stale) continue;
         log.info('deleting leftover runtime state', { id, runtime: driver.name });

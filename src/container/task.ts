@@ -45,8 +45,9 @@ export interface TaskRunner {
   reattach(rec: ContainerRecord, out?: OutputSink): Promise<Task | undefined>;
   /** The exit recorded by a monitor, if any. */
   exitStatus(id: string): Promise<ExitStatus | undefined>;
-  /** Removes runtime leftovers (bundles, snapshots) that belong to no known container. */
-  cleanupOrphans(known: Set<string>): Promise<void>;
+  /** Removes runtime leftovers (bundles, snapshots) that belong to no known container;
+   * `active`: containers recorded as running, whose runtime state is left to them. */
+  cleanupOrphans(known: Set<string>, active?: Set<string>): Promise<void>;
   /** Bytes in the container's writable layer. */
   usageRw(rec: ContainerRecord): Promise<number>;
 }

@@ -194,6 +194,9 @@ class WriteBatcher {
   }
 
   async push(chunk: Buffer): Promise<void> {
+    // A batch flushed from the timer may have filled the socket: wait before taking more,
+    // so a slow reader holds the log reader back instead of growing berthd's memory.
+    if (this.res.writableNeedDrain) await this.drained();
     this.parts.push(chunk);
     this.size += chunk.length;
     if (this.size < BATCH_BYTES) {
@@ -203,17 +206,20 @@ class WriteBatcher {
       });
       return;
     }
-    if (!this.flush() && !this.signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.res.removeListener('drain', done);
-          this.signal.removeEventListener('abort', done);
-          resolve();
-        };
-        this.res.once('drain', done);
-        this.signal.addEventListener('abort', done, { once: true });
-      });
-    }
+    if (!this.flush()) await this.drained();
+  }
+
+  private drained(): Promise<void> {
+    if (this.signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.res.removeListener('drain', done);
+        this.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Writes what has gathered; false when the response wants a drain first. */

@@ -113,20 +113,23 @@ export function forwardSignals(cli: Cli, id: string): () => void {
   };
 }
 
+/** Whose tty a resize is for: a container's or an exec's (POST /{kind}/{id}/resize). */
+export type TtyOwner = 'containers' | 'exec';
+
 /** POST /containers/{id}/resize; [0, 0] (no terminal) is not sent, as docker's resizeTtyTo. */
-export function resizeTtyTo(cli: Cli, id: string, h: number, w: number): Promise<void> {
+export function resizeTtyTo(cli: Cli, id: string, h: number, w: number, owner: TtyOwner = 'containers'): Promise<void> {
   if (h === 0 && w === 0) return Promise.resolve();
-  return cli.client.call('POST', `/containers/${id}/resize`, { query: { h: String(h), w: String(w) } }).then(() => undefined);
+  return cli.client.call('POST', `/${owner}/${id}/resize`, { query: { h: String(h), w: String(w) } }).then(() => undefined);
 }
 
 /**
  * Sends the terminal size now and on every SIGWINCH (POST /containers/{id}/resize).
  * Returns the function that stops following it.
  */
-export function monitorTtySize(cli: Cli, id: string): () => void {
+export function monitorTtySize(cli: Cli, id: string, owner: TtyOwner = 'containers'): () => void {
   const resize = () => {
     const [h, w] = cli.ttySize();
-    return resizeTtyTo(cli, id, h, w);
+    return resizeTtyTo(cli, id, h, w, owner);
   };
   resize().catch(async () => {
     // The process may not be ready yet: retry a few times, as docker does.

@@ -7,7 +7,7 @@ import type { CustomFlag, FlagSet, StringFlag } from '../flags.ts';
 import { filterFlag, type Filters } from '../opts/filters.ts';
 import { getTimestamp } from '../opts/timestamp.ts';
 import { encodeFilters } from '../../client/query.ts';
-import { writeTo } from '../../client/streams.ts';
+import { textLines, writeTo } from '../../client/streams.ts';
 import { Template, TemplateExecError, TemplateSyntaxError } from '../format/template.ts';
 import { INSPECT_FORMAT_HELP } from '../format/help-texts.ts';
 import { EventMessage, eventJson, parseEvent, prettyEvent } from '../format/event-message.ts';
@@ -52,7 +52,6 @@ export const command: CommandDef<EventsFlags> = {
       },
     });
     // The daemon writes one JSON object a line and ends the stream at --until.
-    let pending = '';
     const print = async (line: string) => {
       if (line.trim() === '') return;
       const m = new EventMessage(parseEvent(line));
@@ -72,20 +71,11 @@ export const command: CommandDef<EventsFlags> = {
       }
       await writeTo(cli.out, text);
     };
-    for await (const chunk of res) {
-      pending += (chunk as Buffer).toString();
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        await print(line);
-      }
-    }
-    if (pending.trim() !== '') {
+    for await (const { line, complete } of textLines(res)) {
       try {
-        await print(pending);
+        await print(line);
       } catch (e) {
-        if (e instanceof SyntaxError) throw new Error('unexpected EOF');
+        if (!complete && e instanceof SyntaxError) throw new Error('unexpected EOF');
         throw e;
       }
     }

@@ -9,6 +9,7 @@ import { validateEnv } from '../opts/validators.ts';
 import { parseKeyValueFile } from '../opts/kvfile.ts';
 import { DetachedError, streamAttach } from '../../client/attach.ts';
 import { ConnectionError } from '../../client/errors.ts';
+import { monitorTtySize } from './attach-helpers.ts';
 
 interface ExecFlags {
   detachKeys: StringFlag;
@@ -57,30 +58,6 @@ export function execConfig(f: ExecFlags, cmd: string[]): ExecConfig {
   };
 }
 
-/** Sends the terminal size now (retrying while the process starts) and on every SIGWINCH. */
-function monitorExecTtySize(cli: Cli, execId: string): () => void {
-  const resize = async () => {
-    const [h, w] = cli.ttySize();
-    if (h === 0 && w === 0) return;
-    await cli.client.call('POST', `/exec/${execId}/resize`, { query: { h: String(h), w: String(w) } });
-  };
-  resize().catch(async () => {
-    for (let retry = 0; retry < 10; retry++) {
-      await new Promise((r) => setTimeout(r, (retry + 1) * 10));
-      try {
-        await resize();
-        return;
-      } catch {
-        // the exec may not be running yet
-      }
-    }
-    cli.err.write('failed to resize tty, using default size\n');
-  });
-  const onWinch = () => void resize().catch(() => {});
-  process.on('SIGWINCH', onWinch);
-  return () => process.off('SIGWINCH', onWinch);
-}
-
 export const command: CommandDef<ExecFlags> = {
   noInterspersed: true,
   args: minArgs(2),
@@ -121,7 +98,7 @@ export const command: CommandDef<ExecFlags> = {
       tty: config.Tty,
       detachKeys: config.DetachKeys,
     });
-    const stopResize = config.Tty && cli.inIsTerminal ? monitorExecTtySize(cli, execId) : () => {};
+    const stopResize = config.Tty && cli.inIsTerminal ? monitorTtySize(cli, execId, 'exec') : () => {};
     try {
       await streaming;
     } catch (e) {

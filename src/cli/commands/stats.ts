@@ -10,7 +10,7 @@ import { FORMAT_HELP } from '../format/help-texts.ts';
 import { renderFormatted } from '../format/formatter.ts';
 import { emptyEntry, invalidated, statsEntry, statsFormat, statsHeader, StatsContext, type StatsEntry, type StatsJson } from '../format/stats-context.ts';
 import { parseEvent } from '../format/event-message.ts';
-import { jsonValues } from '../../client/streams.ts';
+import { jsonValues, textLines } from '../../client/streams.ts';
 import { encodeFilters } from '../../client/query.ts';
 
 interface StatsFlags {
@@ -199,22 +199,20 @@ export function redraw(table: string): string {
 /** Adds rows on start (and create, with -a) and drops them on die (without -a). */
 function followEvents(res: IncomingMessage, session: StatsSession, all: boolean, onError: (e: Error) => void): void {
   void (async () => {
-    let pending = '';
+    let partial = false;
     try {
-      for await (const chunk of res) {
-        pending += (chunk as Buffer).toString();
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          if (line.trim() === '') continue;
-          const e = parseEvent(line);
-          const id = (e.Actor?.ID ?? '').slice(0, 12);
-          if (e.Action === 'start' || (all && e.Action === 'create')) void session.add(id);
-          else if (!all && e.Action === 'die') session.remove(id);
+      for await (const { line, complete } of textLines(res)) {
+        if (line.trim() === '') continue;
+        if (!complete) {
+          partial = true;
+          break;
         }
+        const e = parseEvent(line);
+        const id = (e.Actor?.ID ?? '').slice(0, 12);
+        if (e.Action === 'start' || (all && e.Action === 'create')) void session.add(id);
+        else if (!all && e.Action === 'die') session.remove(id);
       }
-      onError(new Error(pending.trim() === '' ? 'EOF' : 'unexpected EOF'));
+      onError(new Error(partial ? 'unexpected EOF' : 'EOF'));
     } catch (e) {
       onError(e as Error);
     }
