@@ -286,7 +286,15 @@ async function snapshot(path: string): Promise<Snapshot> {
     const now = await fsp.stat(path).catch(() => undefined);
     // No current file next to rotated ones: caught between a rotation's rename and create.
     const midRotation = !current && rotated.length > 0;
-    if ((current?.ino === now?.ino && !midRotation) || attempt >= 20) return { current, rotated };
+    if (current?.ino === now?.ino && !midRotation) return { current, rotated };
+    if (attempt >= 20) {
+      // Rotations keep coming faster than a listing: take what was seen, but never one
+      // file twice (a file renamed while listed shows under two names).
+      const seen = new Set<number>(current ? [current.ino] : []);
+      const unique = rotated.filter((f) => !seen.has(f.ino) && seen.add(f.ino));
+      await closeFiles(rotated.filter((f) => !unique.includes(f)));
+      return { current, rotated: unique };
+    }
     await closeFiles([current, ...rotated]);
     await delay(attempt < 5 ? 0 : 10);
   }
@@ -610,6 +618,12 @@ async function* followLog(
             }
           } finally {
             await closeFiles(snap.rotated);
+          }
+          if (snap.current?.ino === cur.f.ino) {
+            // A listing that raced the rotation still shows our file as the current one:
+            // keep reading it where we are, and look again.
+            await closeFiles([snap.current]);
+            continue;
           }
           await release(cur);
           cur = snap.current ? { f: snap.current, split: new Splitter(format), pos: 0, owned: true } : undefined;

@@ -226,15 +226,20 @@ for (const [format, compress] of [['json-file', false], ['json-file', true], ['l
     await fsp.writeFile(path, encode(format, lines(1, 3)));
     let writing = true;
     const got: number[] = [];
+    // The tail is taken when the read begins: the writer waits until it has been read.
+    let tailRead!: () => void;
+    const tailDone = new Promise<void>((resolve) => (tailRead = resolve));
     const reader = (async () => {
       for await (const e of readLogs(path, options({ follow: true, tail: 2, running: () => writing }), format)) {
         got.push(Number(/line (\d+)/.exec(e.data.toString())![1]));
+        if (got.length === 2) tailRead();
         // A slow reader: the writer gets rotations ahead of it.
         if (got.length % 40 === 0) await new Promise((r) => setTimeout(r, 25));
       }
     })();
     const total = 600;
     try {
+      await tailDone;
       await rotatingWriter(path, format, 4, total, 3, 50, compress);
     } finally {
       writing = false;
