@@ -10,7 +10,8 @@
 //
 // Monitor -> client: 'o' stdout data, 'e' stderr data, 'C' created (pid),
 //                    'S' started, 'F' failed ("create N" / "start N"), 'X' exited (code),
-//                    'T' the exit's time (RFC 3339, as in the exit file; just before 'X').
+//                    'T' the exit's time (RFC 3339, as in the exit file; just before 'X'),
+//                    'O' the kernel OOM-killed a process of the container (before 'T').
 // Client -> monitor: 'i' stdin data, 'c' close stdin, 'r' resize ("ROWS COLS"), 'S' start,
 //                    'K' signal the process ("N"; what --exec runs has no runtime kill),
 //                    'q' send me no 'o'/'e' frames (the log has them), 'v' send them again.
@@ -36,6 +37,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -948,10 +950,67 @@ static void on_create_done(void) {
     if (early[k].pid == pid) container_exited(early[k].status, &early[k].when);
 }
 
-static void write_exit_file(int code, int sig) {
-  char ts[48], json[160];
+// The container's cgroup as config.json names it (linux.cgroupsPath; the cgroupfs driver's
+// path under each hierarchy's root), into out; 0 when there is none we can use.
+static int bundle_cgroup_path(char *out, size_t size) {
+  if (!opt.bundle) return 0;
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s/config.json", opt.bundle) >= (int)sizeof path) return 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct stat st;
+  char *buf = NULL;
+  ssize_t n = -1;
+  if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size < (64 << 20) && (buf = malloc((size_t)st.st_size + 1)))
+    n = read(fd, buf, (size_t)st.st_size);  // a regular file: one read returns it whole
+  close(fd);
+  int found = 0;
+  if (n > 0) {
+    buf[n] = 0;
+    char *p = strstr(buf, "\"cgroupsPath\"");
+    if (p) {
+      p += strlen("\"cgroupsPath\"");
+      while (*p == ' ' || *p == ':') p++;
+      char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
+      // Absolute paths only: "slice:prefix:name" (systemd) and escapes are not ours to parse.
+      if (end && p[1] == '/' && !memchr(p + 1, '\\', (size_t)(end - p - 1)) && (size_t)(end - p - 1) < size) {
+        memcpy(out, p + 1, (size_t)(end - p - 1));
+        out[end - p - 1] = 0;
+        found = 1;
+      }
+    }
+  }
+  free(buf);
+  return found;
+}
+
+// Whether the kernel OOM-killed anything in the container's cgroup: the oom_kill counter
+// of memory.events (v2) or memory.oom_control (v1). Read after the exit and before the
+// runtime's delete removes the cgroup.
+static int oom_killed(void) {
+  if (opt.exec_process) return 0;  // an exec shares the container's cgroup: not its to report
+  char cg[PATH_MAX], path[PATH_MAX + 64], buf[512];
+  if (!bundle_cgroup_path(cg, sizeof cg)) return 0;
+  const long CGROUP2_SUPER_MAGIC = 0x63677270;
+  struct statfs sf;
+  int v2 = statfs("/sys/fs/cgroup", &sf) == 0 && (long)sf.f_type == CGROUP2_SUPER_MAGIC;
+  snprintf(path, sizeof path, v2 ? "/sys/fs/cgroup%s/memory.events" : "/sys/fs/cgroup/memory%s/memory.oom_control", cg);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    if (strncmp(line, "oom_kill ", 9) == 0) return strtoll(line + 9, NULL, 10) > 0;
+  return 0;
+}
+
+static void write_exit_file(int code, int sig, int oom) {
+  char ts[48], json[192];
   format_time(&exit_time, ts);
-  int n = snprintf(json, sizeof json, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"}", code, sig, ts);
+  int n = snprintf(json, sizeof json, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"%s}", code, sig, ts,
+                   oom ? ",\"oomKilled\":true" : "");
   size_t plen = strlen(opt.exit_file);
   char *tmp = malloc(plen + 5);
   if (!tmp) return;
@@ -970,11 +1029,13 @@ static void finish(void) {
   for (int i = 0; i < 2; i++) log_flush(&streams[i]);
   int code = exit_code_of(exit_status);
   int sig = WIFSIGNALED(exit_status) ? WTERMSIG(exit_status) : 0;
-  write_exit_file(code, sig);
+  int oom = oom_killed();
+  write_exit_file(code, sig, oom);
   close_listeners();  // from here a reconnecting berthd finds the exit file instead
   char text[16], ts[48];
   snprintf(text, sizeof text, "%d", code);
   format_time(&exit_time, ts);
+  if (oom) broadcast_text('O', "");
   broadcast_text('T', ts);  // spares berthd reading the exit file
   broadcast_text('X', text);
   flush_clients(FLUSH_MS);

@@ -51,6 +51,7 @@ export const TOP: Entry[] = [
   create,
   events,
   exec,
+  { names: ['explain'], module: './commands/explain.ts', use: '[OPTIONS] CONTAINER', short: 'Show how a running container is isolated, read from the kernel' },
   history,
   importE,
   { names: ['images'], module: './commands/images.ts', use: '[OPTIONS] [REPOSITORY[:TAG]]', short: 'List images', aliases: imagesAliases },

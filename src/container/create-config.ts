@@ -3,6 +3,7 @@
 // with Docker's messages.
 import type { ContainerConfig, HostConfig, Resources, RestartPolicy } from '../runtime/types.ts';
 import { badParameter, conflict } from '../util/errors.ts';
+import { cpusetAvailable, hostCgroupSupport, type CgroupSupport } from '../runtime/resources.ts';
 import { isNonePolicy, validateRestartPolicy } from './restart-policy.ts';
 
 /** The parts of an image config a container inherits. */
@@ -58,13 +59,13 @@ export function commandOf(c: { Cmd?: string[] | null; Entrypoint?: string[] | nu
 }
 
 const DEFAULT_SHM = 64 * 1024 * 1024;
-const NETWORK_MODES_NOW = new Set(['', 'default', 'bridge', 'none']);
+const NETWORK_MODES_NOW = new Set(['', 'default', 'bridge', 'none', 'host']);
 
 export function normalizeHostConfig(h: HostConfig | undefined): HostConfig {
   const hc: HostConfig = { ...(h ?? {}) } as HostConfig;
   if (!hc.NetworkMode || hc.NetworkMode === 'default') hc.NetworkMode = 'bridge';
-  if (!NETWORK_MODES_NOW.has(hc.NetworkMode)) {
-    throw badParameter(`network mode "${hc.NetworkMode}" is not supported yet (berth supports bridge and none)`);
+  if (!NETWORK_MODES_NOW.has(hc.NetworkMode) && !hc.NetworkMode.startsWith('container:')) {
+    throw badParameter(`network mode "${hc.NetworkMode}" is not supported yet (berth supports bridge, none, host and container:<name|id>)`);
   }
   if (!hc.ShmSize) hc.ShmSize = DEFAULT_SHM;
   else if (hc.ShmSize < 0) throw badParameter('SHM size can not be less than 0');
@@ -86,8 +87,10 @@ export interface ResourceCheckOptions {
   update: boolean;
   /** Whether the kernel can limit swap; when not, a swap limit is dropped with a warning. */
   swapLimit: boolean;
-  /** CPUs the daemon may use (the NanoCpus bound and the cpuset check). */
+  /** CPUs the daemon may use (the NanoCpus bound). */
   cpus: number;
+  /** What the cgroups can limit; this host's when not given. */
+  support?: CgroupSupport;
 }
 
 /**
@@ -95,6 +98,7 @@ export interface ResourceCheckOptions {
  * its messages for refused values, and its warnings. May adjust `r` as Docker does.
  */
 export function checkResources(r: Resources, o: ResourceCheckOptions): string[] {
+  const sup = o.support ?? hostCgroupSupport();
   const warnings: string[] = [];
   if (r.MemorySwappiness === -1) r.MemorySwappiness = null;
   const memory = r.Memory ?? 0;
@@ -110,6 +114,10 @@ export function checkResources(r: Resources, o: ResourceCheckOptions): string[] 
   if (memory === 0 && swap > 0 && !o.update) {
     throw badParameter('You should always set the Memory limit when using Memoryswap limit, see usage');
   }
+  if (r.MemorySwappiness != null && !sup.swappiness) {
+    warnings.push('Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.');
+    r.MemorySwappiness = null;
+  }
   if (r.MemorySwappiness != null && (r.MemorySwappiness < 0 || r.MemorySwappiness > 100)) {
     throw badParameter(`Invalid value: ${r.MemorySwappiness}, valid memory swappiness range is 0-100`);
   }
@@ -118,14 +126,33 @@ export function checkResources(r: Resources, o: ResourceCheckOptions): string[] 
   if (memory > 0 && reservation > 0 && memory < reservation) {
     throw badParameter('Minimum memory limit can not be less than memory reservation limit, see usage');
   }
+  if (r.OomKillDisable != null && !sup.oomKillDisable) {
+    // Docker warns only when the killer was to be disabled: "off" is what it gets anyway.
+    if (r.OomKillDisable) warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
+    r.OomKillDisable = null;
+  }
   if (r.OomKillDisable && memory === 0) {
     warnings.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
+  }
+  if (r.PidsLimit != null && !sup.pids) {
+    if (r.PidsLimit > 0) warnings.push('Your kernel does not support PIDs limit capabilities or the cgroup is not mounted. PIDs limit discarded.');
+    r.PidsLimit = null;
   }
   const nano = r.NanoCpus ?? 0;
   if (nano > 0 && (r.CpuPeriod ?? 0) > 0) throw badParameter('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   if (nano > 0 && (r.CpuQuota ?? 0) > 0) throw badParameter('Conflicting options: Nano CPUs and CPU Quota cannot both be set');
+  if (nano > 0 && !sup.cfs) throw badParameter('NanoCPUs can not be set, as your kernel does not support CPU CFS scheduler or the cgroup is not mounted');
   if (nano !== 0 && (nano < 0 || nano > o.cpus * 1e9)) {
     throw badParameter(`range of CPUs is from 0.01 to ${o.cpus}.00, as there are only ${o.cpus} CPUs available`);
+  }
+  if ((r.CpuShares ?? 0) > 0 && !sup.cpuShares) {
+    warnings.push('Your kernel does not support CPU shares or the cgroup is not mounted. Shares discarded.');
+    r.CpuShares = 0;
+  }
+  if (((r.CpuPeriod ?? 0) !== 0 || (r.CpuQuota ?? 0) !== 0) && !sup.cfs) {
+    warnings.push('Your kernel does not support CPU CFS scheduler. CPU period/quota discarded.');
+    r.CpuPeriod = 0;
+    r.CpuQuota = 0;
   }
   const period = r.CpuPeriod ?? 0;
   if (period !== 0 && (period < 1000 || period > 1_000_000)) {
@@ -133,25 +160,46 @@ export function checkResources(r: Resources, o: ResourceCheckOptions): string[] 
   }
   const quota = r.CpuQuota ?? 0;
   if (quota > 0 && quota < 1000) throw badParameter('CPU cfs quota can not be less than 1ms (i.e. 1000)');
-  checkCpuset(r.CpusetCpus, 'cpus', o.cpus);
+  if ((r.CpusetCpus || r.CpusetMems) && !sup.cpuset) {
+    warnings.push('Your kernel does not support cpuset or the cgroup is not mounted. Cpuset discarded.');
+    r.CpusetCpus = '';
+    r.CpusetMems = '';
+  }
+  checkCpuset(r.CpusetCpus, 'cpus', sup.cpus);
+  checkCpuset(r.CpusetMems, 'mems', sup.mems);
+  if ((r.BlkioWeight ?? 0) > 0 && !sup.blkioWeight) {
+    warnings.push('Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.');
+    r.BlkioWeight = 0;
+  }
   const weight = r.BlkioWeight ?? 0;
   if (weight > 0 && (weight < 10 || weight > 1000)) throw badParameter('Range of blkio weight is from 10 to 1000');
+  const devices = [
+    ['BlkioWeightDevice', sup.blkioWeightDevice, 'Your kernel does not support Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.'],
+    ['BlkioDeviceReadBps', sup.readBps, 'Your kernel does not support BPS Block I/O read limit or the cgroup is not mounted. Block I/O BPS read limit discarded.'],
+    ['BlkioDeviceWriteBps', sup.writeBps, 'Your kernel does not support BPS Block I/O write limit or the cgroup is not mounted. Block I/O BPS write limit discarded.'],
+    ['BlkioDeviceReadIOps', sup.readIOps, 'Your kernel does not support IOPS Block read limit or the cgroup is not mounted. Block I/O IOPS read limit discarded.'],
+    ['BlkioDeviceWriteIOps', sup.writeIOps, 'Your kernel does not support IOPS Block write limit or the cgroup is not mounted. Block I/O IOPS write limit discarded.'],
+  ] as const;
+  for (const [key, supported, text] of devices) {
+    if ((r[key]?.length ?? 0) > 0 && !supported) {
+      warnings.push(text);
+      r[key] = [];
+    }
+  }
+  // Checked with the resources at create, as dockerd does (an update cannot change it).
+  const oomScoreAdj = (r as HostConfig).OomScoreAdj ?? 0;
+  if (oomScoreAdj < -1000 || oomScoreAdj > 1000) throw badParameter(`Invalid value ${oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
   return warnings;
 }
 
-/** A cpuset list ("0-2,4") must parse and name only CPUs that exist. */
-function checkCpuset(list: string | undefined, what: 'cpus', cpus: number): void {
+/** A cpuset list ("0-2,4") must parse and name only CPUs (memory nodes) the host has. */
+function checkCpuset(list: string | undefined, what: 'cpus' | 'mems', available: string): void {
   if (!list) return;
-  const ids: number[] = [];
-  for (const part of list.split(',')) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
-      throw badParameter(`Invalid value ${list} for cpuset ${what}: invalid format: ${list}`);
-    }
-    for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) ids.push(i);
-  }
-  if (ids.some((i) => i >= cpus)) {
-    throw badParameter(`Requested CPUs are not available - requested ${list}, available: ${cpus > 1 ? `0-${cpus - 1}` : '0'}`);
+  const ok = cpusetAvailable(list, available);
+  if (ok === undefined) throw badParameter(`Invalid value ${list} for cpuset ${what}: invalid format: ${list}`);
+  if (!ok) {
+    const noun = what === 'cpus' ? 'CPUs' : 'memory nodes';
+    throw badParameter(`Requested ${noun} are not available - requested ${list}, available: ${available}`);
   }
 }
 

@@ -12,6 +12,7 @@ import { ContainerStore } from './store.ts';
 import { AttachHub, type AttachClient } from './attach.ts';
 import { adaptResources, checkResources, commandOf, mergeImageDefaults, mergeResourceUpdate, normalizeHostConfig, type ImageDefaults, type UpdateRequest } from './create-config.ts';
 import { randomName, validateName } from './names.ts';
+import { adaptNamespaceModes, checkNamespaceConflicts, defaultHostname, resolveNamespaceJoins, type NamespaceDefaults } from './namespace-join.ts';
 import type { LogEntry, LogOptions } from './logs.ts';
 import { logPathFor, openLogReader, resolveLogConfig, type LogConfig } from './log-config.ts';
 import { decideRestart, isNonePolicy, policyRestarts, validateRestartPolicy } from './restart-policy.ts';
@@ -95,6 +96,8 @@ export class ContainerService {
   logDefault: LogConfig = { Type: 'json-file', Config: {} };
   /** The OCI runtimes by name, for pause, resume and update (set by the engine). */
   runtimes: Map<string, RuntimeDriver> | undefined;
+  /** The daemon's default IPC and cgroup namespace modes for containers that name none. */
+  namespaceDefaults: NamespaceDefaults = {};
   /** Whether the kernel can limit swap (a swap limit is dropped with a warning when not). */
   swapLimit = true;
   /** Called after a container is removed (the image store collects layers nothing uses). */
@@ -226,13 +229,16 @@ export class ContainerService {
     const { HostConfig: hostConfigIn, NetworkingConfig: _networking, ...userConfig } = body as ContainerConfig & { HostConfig?: HostConfig; NetworkingConfig?: unknown };
     if (!userConfig.Image) throw badParameter('config cannot be empty in order to create a container');
     const hostConfig = normalizeHostConfig(hostConfigIn);
+    const namespaceWarnings = checkNamespaceConflicts(userConfig, hostConfig);
     const warnings = checkResources(hostConfig, { update: false, swapLimit: this.swapLimit, cpus: availableParallelism() });
+    warnings.push(...namespaceWarnings);
     adaptResources(hostConfig);
     hostConfig.LogConfig = resolveLogConfig(hostConfig.LogConfig, this.logDefault);
     const image = this.images.resolveForContainer(userConfig.Image);
+    adaptNamespaceModes(hostConfig, this.store, this.namespaceDefaults);
     const id = newId();
     const config = mergeImageDefaults(userConfig, image.defaults);
-    if (!config.Hostname) config.Hostname = id.slice(0, 12);
+    if (!config.Hostname) config.Hostname = defaultHostname(hostConfig, id);
     const { path, args } = commandOf(config);
     const runtime = hostConfig.Runtime || this.defaultRuntime;
     this.tasks.checkRuntime(runtime);
@@ -305,11 +311,18 @@ export class ContainerService {
     l.hub.stdinOnce = !!rec.Config.StdinOnce;
     let task: Task;
     try {
-      task = await this.tasks.start(rec, {
-        stdout: (d) => l.hub.output(1, d),
-        stderr: (d) => l.hub.output(2, d),
-        subscribe: (cb) => l.hub.subscribe(cb),
-      });
+      const joins = resolveNamespaceJoins(rec, this.store);
+      // dockerd: a container in another's network namespace takes that one's hostname.
+      if (joins.network) rec.Config = { ...rec.Config, Hostname: joins.network.hostname, Domainname: joins.network.domainname ?? '' };
+      task = await this.tasks.start(
+        rec,
+        {
+          stdout: (d) => l.hub.output(1, d),
+          stderr: (d) => l.hub.output(2, d),
+          subscribe: (cb) => l.hub.subscribe(cb),
+        },
+        joins,
+      );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       rec.State = {
@@ -396,6 +409,8 @@ export class ContainerService {
     };
     await this.store.save(rec).catch((err) => log.error('saving exit failed', { id: rec.Id, error: err }));
     await l.signalling?.catch(() => undefined);
+    // Docker reports the OOM kill before the exit it caused.
+    if (exit.oomKilled) this.emit('oom', rec);
     this.emit('die', rec, { exitCode: String(exit.exitCode), execDuration: String(Math.max(0, Math.floor(ranMs / 1000))) });
     l.hub.close();
     this.wake(l, exit.exitCode, ['not-running', 'next-exit']);

@@ -14,6 +14,7 @@ import { goJson } from '../events/json.ts';
 import { badParameter } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { rfc3339Nano, ZERO_TIME } from '../util/time.ts';
+import { containerCgroupPath } from '../runtime/resources.ts';
 
 export interface CpuStatsJson {
   cpu_usage: { total_usage: bigint; percpu_usage?: bigint[]; usage_in_kernelmode: bigint; usage_in_usermode: bigint };
@@ -277,7 +278,7 @@ export class ContainerStatsService {
   async sample(rec: ContainerRecord): Promise<StatsJson> {
     if (!hasStats(rec)) return emptyStats(rec.Name, rec.Id);
     try {
-      const cgroup = openCgroupStats(await this.cgroupLayout(), `${this.d.cgroupParent}/${rec.Id}`);
+      const cgroup = openCgroupStats(await this.cgroupLayout(), containerCgroupPath(this.d.cgroupParent, rec.HostConfig, rec.Id));
       const read = rfc3339Nano();
       // The host's CPU time is read along with the container's: clients divide their deltas.
       const [raw, procStat, networks] = await Promise.all([

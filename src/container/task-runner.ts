@@ -19,10 +19,15 @@ import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ContainerRecord } from './record.ts';
 import type { ExitStatus, OutputSink, Task, TaskRunner } from './task.ts';
+import type { NamespaceJoins } from './namespace-join.ts';
 import type { Snapshotter } from '../snapshot/snapshotter.ts';
 import { mountAll, unmount } from '../snapshot/mount.ts';
 import type { RuntimeDriver } from '../runtime/runtime.ts';
 import { generateSpec, type HostFacts } from '../runtime/spec.ts';
+import type { OciMount } from '../runtime/types.ts';
+import { checkUsernsConflicts, openBundlePath, ownContainerFiles, usernsFor, type IdentityMapping } from '../runtime/userns.ts';
+import { findInitBinary } from '../runtime/init-binary.ts';
+import { validateSecurityConfig } from '../runtime/validate.ts';
 import { connectMonitor, readExitFile, runtimeError, spawnMonitor, startAndWait, type MonitorConnection, type MonitorLogOptions } from '../monitor/monitor.ts';
 import { encodeAttrs, logAttrs, logFileOf, logWriterSettings } from './log-config.ts';
 import { badParameter, EngineError } from '../util/errors.ts';
@@ -30,6 +35,7 @@ import { log } from '../util/log.ts';
 import { hasCode } from '../util/native.ts';
 import { CgroupWarmup } from './cgroup-warmup.ts';
 import { rfc3339Nano } from '../util/time.ts';
+import { containerCgroupPath } from '../runtime/resources.ts';
 
 export interface TaskRunnerOptions {
   execRoot: string;
@@ -38,6 +44,12 @@ export interface TaskRunnerOptions {
   host: HostFacts;
   /** cgroup parent of every container, e.g. "/berth" */
   cgroupParent: string;
+  /** --userns-remap's mapping: containers get a user namespace unless --userns host. */
+  idMapping?: IdentityMapping;
+  /** Daemon --init-path (dockerd's default: docker-init on PATH). */
+  initPath?: string;
+  /** Daemon --init / daemon.json "init": the default when HostConfig.Init is unset. */
+  init?: boolean;
 }
 
 const HOSTS = `127.0.0.1\tlocalhost
@@ -78,6 +90,8 @@ export class ContainerTaskRunner implements TaskRunner {
       pid: join(b, 'pid'),
       exit: join(b, 'exit.json'),
       runtimeLog: join(b, 'runtime.log'),
+      // IpcMode shareable: the tmpfs behind /dev/shm, on the host so joiners can bind it.
+      shm: join(b, 'shm'),
     };
   }
 
@@ -92,19 +106,25 @@ export class ContainerTaskRunner implements TaskRunner {
   }
 
   async prepare(rec: ContainerRecord): Promise<void> {
+    // Refused here, at create, rather than at every start.
+    validateSecurityConfig(rec.HostConfig, this.o.host);
+    checkUsernsConflicts(rec.HostConfig, this.o.idMapping);
     this.warmup.kick(); // `docker run` starts right after the create
+    const hostNet = rec.HostConfig.NetworkMode === 'host';
     // All settle before a failure is thrown: the caller's cleanup must not race a write.
     const results = await Promise.allSettled([
       this.o.snapshotter.prepare(rec.Id, rec.SnapshotParent),
       fsp.writeFile(rec.HostnamePath, `${rec.Config.Hostname}\n`, { mode: 0o644 }),
-      fsp.writeFile(rec.HostsPath, HOSTS, { mode: 0o644 }),
-      hostResolvConf().then((text) => fsp.writeFile(rec.ResolvConfPath, text, { mode: 0o644 })),
+      // --network host: copies of the host's own files (its resolvers are reachable there).
+      hostNet ? fsp.copyFile('/etc/hosts', rec.HostsPath) : fsp.writeFile(rec.HostsPath, HOSTS, { mode: 0o644 }),
+      (hostNet ? fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '') : hostResolvConf()).then((text) => fsp.writeFile(rec.ResolvConfPath, text, { mode: 0o644 })),
     ]);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
+    await ownContainerFiles(this.o.idMapping, dirname(rec.HostnamePath), [rec.HostnamePath, rec.HostsPath, rec.ResolvConfPath]);
   }
 
-  async start(rec: ContainerRecord, out: OutputSink): Promise<Task> {
+  async start(rec: ContainerRecord, out: OutputSink, joins?: NamespaceJoins): Promise<Task> {
     const driver = this.driver(rec.Runtime);
     // The logging driver starts with the container, as dockerd's: bad option values fail here.
     const logging = loggingOf(rec);
@@ -120,16 +140,26 @@ export class ContainerTaskRunner implements TaskRunner {
       this.socketDir,
       ...[f.pid, f.exit, f.socket, f.runtimeLog].map((p) => fsp.rm(p, { force: true })),
     ]);
+    await openBundlePath(this.o.idMapping, this.o.execRoot, f.bundle);
     await mountAll(mounts, f.rootfs);
     try {
+      const shm = await this.sharedShm(rec, joins);
       const spec = await generateSpec(
         {
           id: rec.Id,
-          config: rec.Config,
-          hostConfig: rec.HostConfig,
+          // --network container:X: X's hostname and /etc files (dockerd's initializeNetworking).
+          config: joins?.network ? { ...rec.Config, Hostname: joins.network.hostname, Domainname: joins.network.domainname } : rec.Config,
+          namespacePaths: joins?.namespacePaths,
+          // HostConfig.Init unset means the daemon's default, decided at each start as dockerd does.
+          hostConfig: { ...rec.HostConfig, Init: rec.HostConfig.Init ?? this.o.init === true },
           rootfs: f.rootfs,
-          cgroupsPath: `${this.o.cgroupParent}/${rec.Id}`,
-          etcFiles: { hostname: rec.HostnamePath, hosts: rec.HostsPath, resolvConf: rec.ResolvConfPath },
+          initPath: findInitBinary(this.o.initPath),
+          cgroupsPath: containerCgroupPath(this.o.cgroupParent, rec.HostConfig, rec.Id),
+          userns: usernsFor(rec.HostConfig, this.o.idMapping),
+          extraMounts: shm ? [shm] : undefined,
+          etcFiles: joins?.network
+            ? { hostname: joins.network.hostnamePath, hosts: joins.network.hostsPath, resolvConf: joins.network.resolvConfPath }
+            : { hostname: rec.HostnamePath, hosts: rec.HostsPath, resolvConf: rec.ResolvConfPath },
         },
         this.o.host,
       );
@@ -165,6 +195,31 @@ export class ContainerTaskRunner implements TaskRunner {
     }
   }
 
+  /**
+   * dockerd's IPC mounts: a shareable container's /dev/shm is a tmpfs mounted on the host
+   * (the bundle's shm/), bound into it and into every container that joins its IPC
+   * namespace, so POSIX shared memory is shared along with the SysV objects.
+   */
+  private async sharedShm(rec: ContainerRecord, joins: NamespaceJoins | undefined): Promise<OciMount | undefined> {
+    const hc = rec.HostConfig;
+    if (hc.Tmpfs && '/dev/shm' in hc.Tmpfs) return undefined; // the user's own /dev/shm wins
+    const bind = (source: string): OciMount => ({ destination: '/dev/shm', type: 'bind', source, options: ['rbind', 'rprivate'] });
+    if (hc.IpcMode === 'shareable') {
+      const dir = this.files(rec.Id).shm;
+      await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+      await unmount(dir);
+      const size = hc.ShmSize && hc.ShmSize > 0 ? hc.ShmSize : 64 * 1024 * 1024;
+      await mountAll([{ type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev', 'noexec', 'mode=1777', `size=${size}`] }], dir);
+      return bind(dir);
+    }
+    const from = joins?.shm;
+    if (!from) return undefined;
+    if ('host' in from) return bind('/dev/shm');
+    const dir = this.files(from.container).shm;
+    // A donor started before its shm/ existed keeps its /dev/shm to itself.
+    return (await isMountPoint(dir)) ? bind(dir) : undefined;
+  }
+
   private task(id: string, driver: RuntimeDriver, conn: MonitorConnection, pid: number): Task {
     const f = this.files(id);
     // The exit may have come in the same read as the start, before this runs.
@@ -177,9 +232,9 @@ export class ContainerTaskRunner implements TaskRunner {
       const finish = async (code?: number) => {
         if (done) return;
         done = true;
-        if (code !== undefined && conn.finishedAt) return resolve({ exitCode: code, finishedAt: conn.finishedAt });
+        if (code !== undefined && conn.finishedAt) return resolve({ exitCode: code, finishedAt: conn.finishedAt, oomKilled: conn.oomKilled });
         const rec = await readExitFile(f.exit).catch(() => undefined);
-        if (rec) resolve({ exitCode: rec.exitCode, finishedAt: rec.finishedAt });
+        if (rec) resolve({ exitCode: rec.exitCode, finishedAt: rec.finishedAt, oomKilled: !!rec.oomKilled });
         else resolve({ exitCode: code ?? 255, finishedAt: rfc3339Nano() });
       };
       // The monitor went away without reporting an exit (it was killed): the container
@@ -213,6 +268,7 @@ export class ContainerTaskRunner implements TaskRunner {
       await this.deleting.get(id);
     }
     await unmount(this.files(id).rootfs);
+    await unmount(this.files(id).shm);
   }
 
   private monitorWillDelete(id: string, conn: MonitorConnection): void {
@@ -268,6 +324,7 @@ export class ContainerTaskRunner implements TaskRunner {
       for (const d of this.o.runtimes.values()) if (await this.hasRuntimeState(id, d)) this.deleteInBackground(id, d);
     }
     await unmount(this.files(id).rootfs);
+    await unmount(this.files(id).shm);
     await Promise.all([
       this.removeBundle(id),
       fsp.rm(this.files(id).socket, { force: true }),
@@ -312,7 +369,7 @@ export class ContainerTaskRunner implements TaskRunner {
 
   async exitStatus(id: string): Promise<ExitStatus | undefined> {
     const e = await readExitFile(this.files(id).exit).catch(() => undefined);
-    return e ? { exitCode: e.exitCode, finishedAt: e.finishedAt } : undefined;
+    return e ? { exitCode: e.exitCode, finishedAt: e.finishedAt, oomKilled: !!e.oomKilled } : undefined;
   }
 
   async cleanupOrphans(known: Set<string>, active: Set<string> = new Set()): Promise<void> {
@@ -407,6 +464,16 @@ async function hostResolvConf(): Promise<string> {
   const text = await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\s*$)/.test(l));
   return lines.join('\n').trim() + '\n';
+}
+
+/** Whether dir is the root of a mount (its device differs from its parent's). */
+async function isMountPoint(dir: string): Promise<boolean> {
+  try {
+    const [a, b] = await Promise.all([fsp.stat(dir), fsp.stat(dirname(dir))]);
+    return a.dev !== b.dev;
+  } catch {
+    return false;
+  }
 }
 
 async function duBytes(dir: string): Promise<number> {

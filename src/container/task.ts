@@ -1,6 +1,7 @@
 // The contract between container records and what runs them: snapshots, the OCI bundle,
 // the monitor and the runtime. The implementation is task-runner.ts.
 import type { ContainerRecord } from './record.ts';
+import type { NamespaceJoins } from './namespace-join.ts';
 
 export interface ExitStatus {
   exitCode: number;
@@ -36,7 +37,7 @@ export interface TaskRunner {
   /** Creates the writable snapshot and the per-container files; undone by discard(). */
   prepare(rec: ContainerRecord): Promise<void>;
   /** Mounts, writes the bundle and starts the container under a new monitor. */
-  start(rec: ContainerRecord, out: OutputSink): Promise<Task>;
+  start(rec: ContainerRecord, out: OutputSink, joins?: NamespaceJoins): Promise<Task>;
   /** Releases what a finished run held: runtime state, mounts. Idempotent. */
   cleanup(rec: ContainerRecord): Promise<void>;
   /** Removes everything prepare() made. Idempotent. */

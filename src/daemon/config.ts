@@ -1,6 +1,8 @@
 // berthd's settings: dockerd's flag names, /etc/berth/daemon.json, and the defaults.
 import { readFileSync } from 'node:fs';
 import { daemonLogConfigProblem, type LogConfig } from '../container/log-config.ts';
+import { resolveRemap, setupRemappedRoot, type IdentityMapping } from '../runtime/userns.ts';
+import { log } from '../util/log.ts';
 
 export interface RuntimeConfig {
   path: string;
@@ -19,6 +21,14 @@ export interface DaemonConfig {
   configFile: string;
   /** Containers' logging driver and options when they ask for none (--log-driver, --log-opt). */
   logDefault: LogConfig;
+  /** --userns-remap as given ('' when off). */
+  usernsRemap: string;
+  /** The resolved remapping (withUsernsRemap()); dataRoot is then the remapped root. */
+  idMapping?: IdentityMapping;
+  /** --init: containers get an init as pid 1 unless they say otherwise. */
+  init: boolean;
+  /** --init-path: the init binary (default: docker-init or tini-static on PATH). */
+  initPath?: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -32,6 +42,8 @@ export const DEFAULTS: DaemonConfig = {
   cgroupParent: '/berth',
   configFile: '/etc/berth/daemon.json',
   logDefault: { Type: 'json-file', Config: {} },
+  usernsRemap: '',
+  init: false,
 };
 
 export const USAGE = `Usage:	berthd [OPTIONS]
@@ -50,6 +62,9 @@ Options:
       --live-restore            Keep containers running when the daemon stops
       --log-driver string       Default driver for container logs (default "json-file")
       --log-opt map             Default log driver options for containers (default map[])
+      --userns-remap string     User/Group setting for user namespaces
+      --init                    Run an init in the container to forward signals and reap processes
+      --init-path string        Path to the docker-init binary
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -v, --version                 Print version information and quit
 `;
@@ -67,6 +82,9 @@ interface FileConfig {
   'cgroup-parent'?: string;
   'log-driver'?: string;
   'log-opts'?: Record<string, string>;
+  'userns-remap'?: string;
+  init?: boolean;
+  'init-path'?: string;
 }
 
 /** Flags override daemon.json, which overrides the defaults (as dockerd, minus its conflict errors). */
@@ -128,6 +146,15 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
       case '--config-file':
         configFile = next();
         break;
+      case '--init':
+        flags.init = value === undefined ? true : value === 'true';
+        break;
+      case '--init-path':
+        flags.initPath = next();
+        break;
+      case '--userns-remap':
+        flags.usernsRemap = next();
+        break;
       case '--log-driver':
         flags.logDriver = next();
         break;
@@ -163,7 +190,26 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
     cgroupParent: flags.cgroupParent ?? file['cgroup-parent'] ?? DEFAULTS.cgroupParent,
     configFile,
     logDefault,
+    usernsRemap: flags.usernsRemap ?? file['userns-remap'] ?? DEFAULTS.usernsRemap,
+    init: flags.init ?? file.init ?? DEFAULTS.init,
+    initPath: flags.initPath ?? file['init-path'],
   };
+}
+
+/**
+ * Resolves --userns-remap at start, as dockerd's setupRemappedRoot + setupDaemonRoot: the
+ * mapping (creating berthremap for "default") and the data root moved to
+ * <data-root>/<uid>.<gid>. The config is returned unchanged when remapping is off.
+ */
+export async function withUsernsRemap(config: DaemonConfig): Promise<DaemonConfig> {
+  const idMapping = await resolveRemap(config.usernsRemap);
+  if (!idMapping) {
+    if (config.usernsRemap) log.warn('User namespaces: root cannot be remapped with itself; user namespaces are OFF');
+    return config;
+  }
+  log.info(`User namespaces: ID ranges will be mapped to subuid/subgid ranges of: ${idMapping.user}`);
+  const dataRoot = await setupRemappedRoot(config.dataRoot, idMapping);
+  return { ...config, usernsRemap: `${idMapping.user}:${idMapping.group}`, idMapping, dataRoot };
 }
 
 /** The default LogConfig, refused (the daemon does not start) when no container could use it. */

@@ -17,6 +17,7 @@ import { EventBus } from '../events/bus.ts';
 import { containerEventSink, imageEventSink } from '../events/sinks.ts';
 import { OciRuntimeCli, type RuntimeDriver } from '../runtime/runtime.ts';
 import { hostFacts, type HostFacts } from '../runtime/spec.ts';
+import { shifter } from '../runtime/userns.ts';
 import { newId } from '../util/ids.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { log } from '../util/log.ts';
@@ -42,7 +43,7 @@ export class Engine {
     this.id = id;
     this.host = host;
     this.content = new ContentStore(join(config.dataRoot, 'content'));
-    this.snapshotter = new OverlaySnapshotter(join(config.dataRoot, 'overlay2'));
+    this.snapshotter = new OverlaySnapshotter(join(config.dataRoot, 'overlay2'), { mapIds: config.idMapping && shifter(config.idMapping) });
     this.images = new ImageStore(join(config.dataRoot, 'image'), this.content, this.snapshotter);
     this.runtimes = new Map();
     for (const [name, rt] of Object.entries(config.runtimes)) {
@@ -54,6 +55,9 @@ export class Engine {
       runtimes: this.runtimes,
       host,
       cgroupParent: config.cgroupParent,
+      idMapping: config.idMapping,
+      init: config.init,
+      initPath: config.initPath,
     }));
     const source: ImageSource = this.images;
     this.containers = new ContainerService(new ContainerStore(join(config.dataRoot, 'containers')), source, tasks);

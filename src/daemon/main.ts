@@ -1,5 +1,5 @@
 // berthd: parses its settings, opens the engine, serves the Engine API until SIGTERM.
-import { parseDaemonArgs, USAGE, UsageError } from './config.ts';
+import { parseDaemonArgs, USAGE, UsageError, withUsernsRemap } from './config.ts';
 import { promises as fsp } from 'node:fs';
 import { Engine } from './engine.ts';
 import { claimPidFile } from './pidfile.ts';
@@ -11,10 +11,12 @@ import { imageRoutes } from '../api/routes/images.ts';
 import { execRoutes } from '../api/routes/exec.ts';
 import { statsRoutes } from '../api/routes/stats.ts';
 import { eventsRoutes } from '../api/routes/events.ts';
+import { explainRoutes } from '../api/routes/explain.ts';
 import { ContainerStatsService } from '../container/stats.ts';
 import { detectCgroupLayout } from '../cgroup/layout.ts';
 import { cgroupProcs } from '../cgroup/procs.ts';
 import { log, setLogLevel } from '../util/log.ts';
+import { cgroupInfo, containerCgroupPath, hostCgroupSupport } from '../runtime/resources.ts';
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -35,10 +37,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`berthd version ${BERTH_VERSION}\n`);
     return 0;
   }
-  const config = parsed;
-  setLogLevel(config.logLevel);
+  setLogLevel(parsed.logLevel);
   if (process.getuid?.() !== 0) {
     log.error('berthd needs to be started as root');
+    return 1;
+  }
+  // --userns-remap moves the data root to <data-root>/<uid>.<gid>, as dockerd.
+  let config;
+  try {
+    config = await withUsernsRemap(parsed);
+  } catch (err) {
+    process.stderr.write(`failed to start daemon: ${(err as Error).message}\n`);
     return 1;
   }
   await fsp.mkdir(config.execRoot, { recursive: true, mode: 0o700 });
@@ -52,6 +61,9 @@ async function main(argv: string[]): Promise<number> {
     defaultRuntime: config.defaultRuntime,
     cgroupVersion: engine.host.cgroupVersion === 2 ? '2' : '1',
     liveRestore: config.liveRestore,
+    userns: config.idMapping !== undefined,
+    cgroup: cgroupInfo(hostCgroupSupport(), engine.host.swapLimit),
+    loggingDriver: config.logDefault.Type,
     runtimeVersion: () => engine.runtimeVersion(),
     counts: () => {
       const all = engine.containers.store.list();
@@ -72,9 +84,10 @@ async function main(argv: string[]): Promise<number> {
   const cgroupLayout = await detectCgroupLayout();
   statsRoutes(api.router, {
     stats: new ContainerStatsService({ store: engine.containers.store, cgroupParent: config.cgroupParent, layout: cgroupLayout }),
-    top: { store: engine.containers.store, pids: (rec) => cgroupProcs(cgroupLayout, `${config.cgroupParent}/${rec.Id}`), events: engine.containerEvents },
+    top: { store: engine.containers.store, pids: (rec) => cgroupProcs(cgroupLayout, containerCgroupPath(config.cgroupParent, rec.HostConfig, rec.Id)), events: engine.containerEvents },
   });
   eventsRoutes(api.router, { bus: engine.events });
+  explainRoutes(api.router, { store: engine.containers.store, layout: cgroupLayout, cgroupParent: config.cgroupParent, host: engine.host, execRoot: config.execRoot });
   for (const host of config.hosts) {
     await api.listen(host);
     log.info('API listen on ' + host.replace(/^unix:\/\//, ''));

@@ -49,6 +49,8 @@ export interface ExitRecord {
   exitCode: number;
   signal: number;
   finishedAt: string;
+  /** The kernel OOM-killed a process of the container's cgroup during the run. */
+  oomKilled?: boolean;
 }
 
 export interface MonitorFailure {
@@ -103,6 +105,8 @@ export class MonitorConnection extends EventEmitter {
   exitCode: number | undefined;
   /** When the container exited (RFC 3339), as the exit file says it. */
   finishedAt: string | undefined;
+  /** The monitor reported an OOM kill in the container's cgroup (before 'exited'). */
+  oomKilled = false;
   failure: MonitorFailure | undefined;
   /** Set when this connection spawned the monitor. */
   monitorPid: number | undefined;
@@ -163,6 +167,9 @@ export class MonitorConnection extends EventEmitter {
         }
         case 'T':
           this.finishedAt = payload.toString();
+          break;
+        case 'O':
+          this.oomKilled = true;
           break;
         case 'X':
           this.exitCode = Number(payload.toString());
@@ -264,7 +271,7 @@ export function connectMonitor(socketPath: string, runtimeLog?: string): Promise
 export async function readExitFile(path: string): Promise<ExitRecord | undefined> {
   const rec = await readJson<Partial<ExitRecord>>(path);
   if (!rec || typeof rec.exitCode !== 'number') return undefined;
-  return { exitCode: rec.exitCode, signal: rec.signal ?? 0, finishedAt: rec.finishedAt ?? '' };
+  return { exitCode: rec.exitCode, signal: rec.signal ?? 0, finishedAt: rec.finishedAt ?? '', ...(rec.oomKilled === true ? { oomKilled: true } : {}) };
 }
 
 const RUNTIME_LOG_TAIL = 256 * 1024;

@@ -14,7 +14,7 @@ import { DEFAULT_SECCOMP_PROFILE } from './seccomp-default-profile.ts';
 import { convertProfile, parseProfile } from './seccomp.ts';
 import { parseSecurityOpts } from './security-opts.ts';
 import { containerSysctls } from './sysctl.ts';
-import type { ContainerConfig, HostConfig, HostFacts, OciDevice, OciMount, OciSeccomp, OciSpec } from './types.ts';
+import type { ContainerConfig, HostConfig, HostFacts, OciDevice, OciIdMapping, OciMount, OciSeccomp, OciSpec } from './types.ts';
 import { resolveUser } from './user.ts';
 
 export { hostFacts } from './host.ts';
@@ -43,6 +43,8 @@ export interface SpecInput {
   extraMounts?: OciMount[];
   /** Host path of the init binary for HostConfig.Init (Docker's docker-init). */
   initPath?: string;
+  /** --userns-remap: a user namespace with these mappings (absent for --userns host). */
+  userns?: { uidMappings: OciIdMapping[]; gidMappings: OciIdMapping[] };
 }
 
 const MASKED_PATHS = [
@@ -141,6 +143,14 @@ export async function generateSpec(input: SpecInput, host: HostFacts): Promise<O
   };
   const proc = spec.process;
   const linux = spec.linux;
+  if (input.userns) {
+    // Another container's namespaces belong to its user namespace: joining them means
+    // joining that one too (dockerd does the same for container:<id> modes).
+    const owner = linux.namespaces.map((n) => /^\/proc\/([0-9]+)\/ns\//.exec(n.path ?? '')?.[1]).find((pid) => pid !== undefined);
+    linux.namespaces.push(owner ? { type: 'user', path: `/proc/${owner}/ns/user` } : { type: 'user' });
+    linux.uidMappings = input.userns.uidMappings;
+    linux.gidMappings = input.userns.gidMappings;
+  }
   if (hostname) spec.hostname = hostname;
   const size = hc.ConsoleSize;
   if (config.Tty && size && size.length === 2 && (size[0]! > 0 || size[1]! > 0)) proc.consoleSize = { height: size[0]!, width: size[1]! };
@@ -174,7 +184,10 @@ export async function generateSpec(input: SpecInput, host: HostFacts): Promise<O
   if (seccomp) linux.seccomp = seccomp;
 
   // sysctls: Docker's network defaults only for a namespace made for this container.
-  const sysctls = containerSysctls(hc.Sysctls, ns.privateNetwork ? host.defaultNetSysctls : {}, {
+  // In a remapped user namespace ping sockets cannot be opened to every gid: Docker leaves that one out.
+  const netDefaults = ns.privateNetwork ? { ...host.defaultNetSysctls } : {};
+  if (input.userns) delete netDefaults['net.ipv4.ping_group_range'];
+  const sysctls = containerSysctls(hc.Sysctls, netDefaults, {
     hostIpc: ns.hostIpc,
     hostNetwork: ns.hostNetwork,
     hostUts: ns.hostUts,

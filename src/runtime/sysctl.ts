@@ -1,9 +1,14 @@
 // Which sysctls a container may set: only those the kernel namespaces, so a value set
 // for one container cannot change the host. IPC keys need a private IPC namespace,
 // net.* a network namespace of the container's own, kernel.domainname a private UTS.
+// The texts are runc's (what a Docker user sees), but berth refuses at create, not start.
 import { badParameter } from '../util/errors.ts';
 
-const IPC_KEYS = /^(kernel\.msg[a-z_]*|kernel\.sem|kernel\.shm[a-z_]*|fs\.mqueue\..+)$/;
+// The IPC namespace's keys as runc's validator lists them, plus every fs.mqueue.* key.
+const IPC_KEYS = new Set([
+  'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem',
+  'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced',
+]);
 
 export interface SysctlNamespaces {
   hostIpc: boolean;
@@ -12,20 +17,20 @@ export interface SysctlNamespaces {
 }
 
 export function checkSysctl(key: string, ns: SysctlNamespaces): void {
-  const refuse = (why = '') => badParameter(`sysctl ${JSON.stringify(key)} is not allowed${why}`);
-  if (IPC_KEYS.test(key)) {
-    if (ns.hostIpc) throw refuse(" in the host's IPC namespace");
+  const q = JSON.stringify(key);
+  if (IPC_KEYS.has(key) || key.startsWith('fs.mqueue.')) {
+    if (ns.hostIpc) throw badParameter(`sysctl ${q} is not allowed in the hosts ipc namespace`);
     return;
   }
   if (key.startsWith('net.')) {
-    if (ns.hostNetwork) throw refuse(" in the host's network namespace");
+    if (ns.hostNetwork) throw badParameter(`sysctl ${q} is not allowed in the hosts network namespace`);
     return;
   }
-  if (key === 'kernel.domainname') {
-    if (ns.hostUts) throw refuse(" in the host's UTS namespace");
-    return;
+  if (!ns.hostUts) {
+    if (key === 'kernel.domainname') return;
+    if (key === 'kernel.hostname') throw badParameter(`sysctl ${q} is not allowed as it conflicts with the OCI "hostname" field`);
   }
-  throw refuse();
+  throw badParameter(`sysctl ${q} is not in a separate kernel namespace`);
 }
 
 /** HostConfig.Sysctls validated, merged over the defaults (the user's value wins, as in Docker). */

@@ -327,6 +327,14 @@ export interface OciLinux {
   readonlyPaths?: string[];
   rootfsPropagation?: string;
   mountLabel?: string;
+  uidMappings?: OciIdMapping[];
+  gidMappings?: OciIdMapping[];
+}
+
+export interface OciIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 export interface OciSpec {

@@ -19,6 +19,9 @@ export interface ApplyOptions {
    * directories missing from root are looked up there. */
   lowerDirs?: string[];
   format: 'overlay' | 'plain';
+  /** Ownership from the tar headers to ownership on disk (--userns-remap shifts it into the
+   * subordinate range); the identity when absent. */
+  mapIds?: (uid: number, gid: number) => [number, number];
 }
 
 export interface ApplyTarResult {
@@ -65,6 +68,8 @@ export async function applyTar(root: string, tar: AsyncIterable<Uint8Array>, opt
   };
   try {
     await fsp.mkdir(root, { recursive: true });
+    // A tar without a "./" entry leaves the root as made: owned by the (mapped) root.
+    if (opts.mapIds) await fsp.lchown(root, ...opts.mapIds(0, 0));
     const x = new Extractor(root, opts);
     for await (const entry of readTar(counted)) await x.apply(entry);
     while (!(await next()).done) {
@@ -78,10 +83,13 @@ export async function applyTar(root: string, tar: AsyncIterable<Uint8Array>, opt
   return { diffId: `sha256:${hash.digest('hex')}`, size };
 }
 
+const identity = (uid: number, gid: number): [number, number] => [uid, gid];
+
 class Extractor {
   private readonly root: string;
   private readonly lowerDirs: string[];
   private readonly format: 'overlay' | 'plain';
+  private readonly ids: (uid: number, gid: number) => [number, number];
   /** Relative dirs already checked to be real directories (not symlinks) inside root. */
   private knownDirs = new Set<string>(['']);
   /** Paths this tar created, so a 'plain' opaque marker deletes only older content. */
@@ -93,6 +101,7 @@ class Extractor {
     this.root = root;
     this.lowerDirs = opts.lowerDirs ?? [];
     this.format = opts.format;
+    this.ids = opts.mapIds ?? identity;
   }
 
   async apply({ header: h, body }: TarEntry): Promise<void> {
@@ -172,6 +181,7 @@ class Extractor {
           this.dirTimes.set(abs, [lower.st.atime, lower.st.mtime]);
         } else {
           await fsp.chmod(abs, 0o755); // the umask may have narrowed it
+          if (this.ids !== identity) await fsp.lchown(abs, ...this.ids(0, 0));
         }
       } else if (st.isSymbolicLink()) {
         throw hostile(name, `parent ${rel} is a symlink`);
@@ -256,11 +266,11 @@ class Extractor {
     if (existing) await this.removeExisting(abs, existing);
     if (this.format === 'plain') return;
     mknod(abs, constants.S_IFCHR | 0o600, 0, 0);
-    await fsp.lchown(abs, h.uid, h.gid);
+    await fsp.lchown(abs, ...this.ids(h.uid, h.gid));
   }
 
   private async setMetadata(abs: string, h: TarHeader): Promise<void> {
-    await fsp.lchown(abs, h.uid, h.gid);
+    await fsp.lchown(abs, ...this.ids(h.uid, h.gid));
     // chmod follows symlinks, and a symlink's own mode means nothing on Linux.
     if (h.type !== 'symlink') await fsp.chmod(abs, h.mode);
     for (const [name, value] of Object.entries(h.xattrs)) {

@@ -71,11 +71,26 @@ async function digestOnly(tar: AsyncIterable<Uint8Array>): Promise<ApplyResult> 
   return { diffId: `sha256:${hash.digest('hex')}`, size };
 }
 
+export interface OverlayOptions {
+  /** --userns-remap: layer ownership shifted into the remapped range on unpack. */
+  mapIds?: (uid: number, gid: number) => [number, number];
+}
+
 export class OverlaySnapshotter implements Snapshotter {
   readonly root: string;
+  private readonly mapIds: OverlayOptions['mapIds'];
 
-  constructor(root: string) {
+  constructor(root: string, opts: OverlayOptions = {}) {
     this.root = root;
+    this.mapIds = opts.mapIds;
+  }
+
+  /** Directories that are a container's "/" belong to its root (the remapped one, if any),
+   * as Docker's overlay2 makes them. */
+  private async ownByRoot(...dirs: string[]): Promise<void> {
+    if (!this.mapIds) return;
+    const [uid, gid] = this.mapIds(0, 0);
+    for (const d of dirs) await fsp.chown(d, uid, gid);
   }
 
   private snapshotDir(chainId: string): string {
@@ -122,6 +137,7 @@ export class OverlaySnapshotter implements Snapshotter {
   async init(): Promise<void> {
     for (const d of ['snapshots', 'active', 'l', 'tmp', 'empty']) await fsp.mkdir(join(this.root, d), { recursive: true, mode: 0o700 });
     await fsp.chmod(join(this.root, 'empty'), 0o755);
+    await this.ownByRoot(join(this.root, 'empty'));
     for (const name of await fsp.readdir(join(this.root, 'tmp'))) {
       await fsp.rm(join(this.root, 'tmp', name), { recursive: true, force: true });
     }
@@ -167,7 +183,7 @@ export class OverlaySnapshotter implements Snapshotter {
     let linkPath: string | undefined;
     try {
       const lowerDirs = parent ? (await this.chain(parent)).map((hex) => join(this.root, 'snapshots', hex, 'diff')) : [];
-      const result = check(await applyTar(join(tmp, 'diff'), tar, { lowerDirs, format: 'overlay' }));
+      const result = check(await applyTar(join(tmp, 'diff'), tar, { lowerDirs, format: 'overlay', mapIds: this.mapIds }));
       await fsp.writeFile(join(tmp, 'parent'), parent ?? '');
       // The link exists before the rename; a crash in between leaves only a dangling link,
       // which init() removes.
@@ -276,6 +292,7 @@ export class OverlaySnapshotter implements Snapshotter {
         fsp.mkdir(join(tmp, 'work'), { mode: 0o700 }),
         fsp.writeFile(join(tmp, 'parent'), parent ?? ''),
       ]);
+      await this.ownByRoot(join(tmp, 'upper'), join(tmp, 'work'));
       try {
         await fsp.rename(tmp, dir);
       } catch (err) {

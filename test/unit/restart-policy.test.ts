@@ -71,7 +71,12 @@ test('decideRestart: delay only when restarting; back-off advances on every eval
 });
 
 test('resource checks at create and update, with dockerd texts', () => {
-  const opts = { update: false, swapLimit: true, cpus: 2 };
+  // A host whose cgroups support every limit, with CPUs 0-1 (not this host's: the texts depend on it).
+  const support = {
+    version: 1 as const, swappiness: true, oomKillDisable: true, pids: true, cpuShares: true, cfs: true, cpuset: true, cpus: '0-1', mems: '0',
+    blkioWeight: true, blkioWeightDevice: true, readBps: true, writeBps: true, readIOps: true, writeIOps: true,
+  };
+  const opts = { update: false, swapLimit: true, cpus: 2, support };
   assert.throws(() => checkResources({ Memory: 1024 * 1024 }, opts), { status: 400, message: 'Minimum memory limit allowed is 6MB' });
   assert.throws(() => checkResources({ Memory: 64 << 20, MemorySwap: 32 << 20 }, opts), /Minimum memoryswap limit should be larger than memory limit, see usage/);
   assert.throws(() => checkResources({ MemorySwap: 64 << 20 }, opts), /You should always set the Memory limit when using Memoryswap limit/);

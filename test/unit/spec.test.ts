@@ -437,10 +437,10 @@ describe('limits and resources', () => {
     assert.equal(s.linux.sysctl!['kernel.shmmax'], '1000');
     assert.equal(s.linux.sysctl!['net.ipv4.ping_group_range'], '1 1', 'the user overrides the default');
     assert.equal(s.linux.sysctl!['kernel.domainname'], 'example.org');
-    await rejects400(spec({}, { Sysctls: { 'kernel.pid_max': '100' } }), 'sysctl "kernel.pid_max" is not allowed');
-    await rejects400(spec({}, { Sysctls: { 'vm.swappiness': '1' } }), 'sysctl "vm.swappiness" is not allowed');
-    await rejects400(spec({}, { Sysctls: { 'net.ipv4.ip_forward': '1' }, NetworkMode: 'host' }), /^sysctl "net.ipv4.ip_forward" is not allowed/);
-    await rejects400(spec({}, { Sysctls: { 'kernel.shmmax': '1' }, IpcMode: 'host' }), /^sysctl "kernel.shmmax" is not allowed/);
+    await rejects400(spec({}, { Sysctls: { 'kernel.pid_max': '100' } }), 'sysctl "kernel.pid_max" is not in a separate kernel namespace');
+    await rejects400(spec({}, { Sysctls: { 'vm.swappiness': '1' } }), 'sysctl "vm.swappiness" is not in a separate kernel namespace');
+    await rejects400(spec({}, { Sysctls: { 'net.ipv4.ip_forward': '1' }, NetworkMode: 'host' }), 'sysctl "net.ipv4.ip_forward" is not allowed in the hosts network namespace');
+    await rejects400(spec({}, { Sysctls: { 'kernel.shmmax': '1' }, IpcMode: 'host' }), 'sysctl "kernel.shmmax" is not allowed in the hosts ipc namespace');
   });
 
   test('memory, cpu, pids', async () => {

@@ -2,6 +2,7 @@
 import { hostname, totalmem, cpus, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Router } from '../router.ts';
+import type { CgroupInfo } from '../../runtime/resources.ts';
 import { API_VERSION, MIN_API_VERSION } from '../version.ts';
 import { rfc3339Nano } from '../../util/time.ts';
 
@@ -15,7 +16,13 @@ export interface SystemInfoSource {
   defaultRuntime: string;
   cgroupVersion: '1' | '2';
   liveRestore: boolean;
+  /** --userns-remap is on (Info lists name=userns). */
+  userns?: boolean;
   runtimeVersion: () => string;
+  /** What the host's cgroups can limit, with dockerd's warnings for what they cannot. */
+  cgroup: CgroupInfo;
+  /** The daemon's default log driver. */
+  loggingDriver: string;
 }
 
 function osPrettyName(): string {
@@ -85,21 +92,22 @@ export function systemRoutes(r: Router, s: SystemInfoSource): void {
       Images: c.images,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
-      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none', 'null'], Authorization: null, Log: ['json-file', 'none'] },
-      MemoryLimit: true,
-      SwapLimit: true,
-      CpuCfsPeriod: true,
-      CpuCfsQuota: true,
-      CPUShares: true,
-      CPUSet: true,
-      PidsLimit: true,
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none', 'null'], Authorization: null, Log: ['json-file', 'local', 'none'] },
+      MemoryLimit: s.cgroup.MemoryLimit,
+      SwapLimit: s.cgroup.SwapLimit,
+      KernelMemoryTCP: s.cgroup.KernelMemoryTCP,
+      CpuCfsPeriod: s.cgroup.CpuCfsPeriod,
+      CpuCfsQuota: s.cgroup.CpuCfsQuota,
+      CPUShares: s.cgroup.CPUShares,
+      CPUSet: s.cgroup.CPUSet,
+      PidsLimit: s.cgroup.PidsLimit,
       IPv4Forwarding: true,
       Debug: false,
       NFd: 0,
-      OomKillDisable: s.cgroupVersion === '1',
+      OomKillDisable: s.cgroup.OomKillDisable,
       NGoroutines: 0,
       SystemTime: rfc3339Nano(),
-      LoggingDriver: 'json-file',
+      LoggingDriver: s.loggingDriver,
       CgroupDriver: 'cgroupfs',
       CgroupVersion: s.cgroupVersion,
       NEventsListener: 0,
@@ -130,10 +138,10 @@ export function systemRoutes(r: Router, s: SystemInfoSource): void {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: ['name=seccomp,profile=builtin', ...(s.cgroupVersion === '2' ? ['name=cgroupns'] : [])],
+      SecurityOptions: ['name=seccomp,profile=builtin', ...(s.userns ? ['name=userns'] : []), ...(s.cgroupVersion === '2' ? ['name=cgroupns'] : [])],
       CDISpecDirs: [],
       Containerd: null,
-      Warnings: [],
+      Warnings: s.cgroup.Warnings,
     });
   });
 }
