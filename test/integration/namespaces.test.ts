@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { run, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 
 let d: TestDaemon;
 before(async () => {
@@ -204,5 +204,20 @@ test('userns: without a remap the host\'s user namespace, with --userns host too
     const r = await d.api('POST', '/v1.50/containers/create', { Image: 'busybox', HostConfig: { [field]: value } });
     assert.equal(r.status, 400, `${field}: ${r.body}`);
     assert.equal(r.json().message, text);
+  }
+});
+
+test('ipc: a System V segment the host made is invisible in a private IPC namespace, visible with --ipc host', async () => {
+  const made = await run('ipcmk', ['-M', '4096']);
+  assert.equal(made.code, 0, made.stderr);
+  const shmid = /(\d+)\s*$/.exec(made.stdout)![1]!;
+  // /proc/sysvipc/shm lists the segments of the reader's IPC namespace: key, shmid, ...
+  const ids = (text: string) => text.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[1]).filter(Boolean);
+  try {
+    assert.ok(ids(await fsp.readFile('/proc/sysvipc/shm', 'utf8')).includes(shmid), 'the host sees its segment');
+    assert.ok(!ids(await ok(['run', '--rm', 'busybox', 'cat', '/proc/sysvipc/shm'])).includes(shmid), 'private: not visible');
+    assert.ok(ids(await ok(['run', '--rm', '--ipc', 'host', 'busybox', 'cat', '/proc/sysvipc/shm'])).includes(shmid), '--ipc host: visible');
+  } finally {
+    await run('ipcrm', ['-m', shmid]);
   }
 });
