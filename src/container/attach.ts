@@ -27,7 +27,9 @@ export interface AttachClient {
 }
 
 export interface StdinSink {
-  writeStdin(data: Buffer): void;
+  /** False when the pump should await stdinDrained() before writing more. */
+  writeStdin(data: Buffer): boolean | void;
+  stdinDrained?(): Promise<void>;
   closeStdin(): void;
 }
 
@@ -109,11 +111,11 @@ export class AttachHub {
       for await (const chunk of client.stdin!) {
         if (this.sink !== sink || !this.clients.has(client)) return;
         if (!scanner) {
-          sink.writeStdin(chunk);
+          if (sink.writeStdin(chunk) === false) await sink.stdinDrained?.();
           continue;
         }
         const { data, detached: hit } = scanner.push(chunk);
-        if (data.length) sink.writeStdin(data);
+        if (data.length && sink.writeStdin(data) === false) await sink.stdinDrained?.();
         if (hit) {
           detached = true;
           break;

@@ -53,8 +53,10 @@ export interface ExecInspect {
 
 /** Where a started exec's streams go; absent members are not attached. */
 export interface ExecIO {
-  stdout?(data: Buffer): void;
-  stderr?(data: Buffer): void;
+  /** false: the client is behind; no more output is taken until drained() resolves. */
+  stdout?(data: Buffer): boolean | void;
+  stderr?(data: Buffer): boolean | void;
+  drained?(): Promise<void>;
   /** The client's input. Without a TTY its end closes the process's stdin; with one, it
    * ends the session instead, as do the detach keys (the process runs on). */
   stdin?: AsyncIterable<Buffer>;
@@ -255,8 +257,16 @@ export class ExecService {
       exec: f.process,
     });
     e.conn = conn;
-    if (e.openStdout && io.stdout) conn.on('stdout', (d: Buffer) => io.stdout!(d));
-    if (e.openStderr && io.stderr) conn.on('stderr', (d: Buffer) => io.stderr!(d));
+    // A client that falls behind holds the process's output back (as it would a pipe),
+    // rather than berthd queueing it: this connection carries this exec alone.
+    const deliver = (sink: (d: Buffer) => boolean | void) => (d: Buffer) => {
+      if (sink(d) === false && io.drained) {
+        conn.pause();
+        void io.drained().then(() => conn.resume());
+      }
+    };
+    if (e.openStdout && io.stdout) conn.on('stdout', deliver((d) => io.stdout!(d)));
+    if (e.openStderr && io.stderr) conn.on('stderr', deliver((d) => io.stderr!(d)));
     try {
       const { pid } = await startAndWait(conn);
       e.pid = pid;
@@ -301,7 +311,7 @@ export class ExecService {
     try {
       for await (const chunk of input) {
         if (!e.running) return;
-        conn.writeStdin(chunk);
+        if (!conn.writeStdin(chunk)) await conn.stdinDrained();
       }
     } catch {
       // the client went away: its input simply ends

@@ -250,6 +250,7 @@ export class ContainerTaskRunner implements TaskRunner {
       exit,
       kill: (signal: number) => driver.kill(id, signal),
       writeStdin: (d: Buffer) => conn.writeStdin(d),
+      stdinDrained: () => conn.stdinDrained(),
       closeStdin: () => conn.closeStdin(),
       resize: (rows: number, cols: number) => conn.resize(rows, cols),
     };

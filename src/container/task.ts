@@ -15,7 +15,9 @@ export interface Task {
   /** Resolves once when the container's process has exited. */
   readonly exit: Promise<ExitStatus>;
   kill(signal: number): Promise<void>;
-  writeStdin(data: Buffer): void;
+  /** False when the caller should await stdinDrained() before writing more. */
+  writeStdin(data: Buffer): boolean;
+  stdinDrained(): Promise<void>;
   closeStdin(): void;
   resize(rows: number, cols: number): void;
 }

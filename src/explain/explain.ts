@@ -15,6 +15,7 @@ import { maskedState, parseMountinfo, readonlyState, toMountFacts } from './moun
 import { nsInode, parseIdMap, parseStatus, userName } from './proc-status.ts';
 import type { ExplainReport, NamespaceFact, NamespaceType, SeccompFacts } from './types.ts';
 import { containerCgroupPath } from '../runtime/resources.ts';
+import { readFileInRoot } from '../runtime/rootpath.ts';
 
 export interface ExplainDeps {
   store: { get(ref: string): ContainerRecord; list(): ContainerRecord[] };
@@ -125,7 +126,8 @@ export async function explainContainer(d: ExplainDeps, ref: string): Promise<Exp
       Uid: status.uid,
       Gid: status.gid,
       Groups: status.groups,
-      Name: euid >= 0 ? userName(await readOr(join(rootDir, 'etc', 'passwd')), euid) : '',
+      // Through the container's own root, symlinks resolved inside it: never a host file.
+      Name: euid >= 0 ? userName((await readFileInRoot(rootDir, '/etc/passwd').catch(() => undefined)) ?? '', euid) : '',
       UidMap: parseIdMap(await readOr(join(pidDir, 'uid_map'))),
       GidMap: parseIdMap(await readOr(join(pidDir, 'gid_map'))),
     },

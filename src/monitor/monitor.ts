@@ -180,14 +180,47 @@ export class MonitorConnection extends EventEmitter {
     }
   }
 
-  #send(type: string, payload: Uint8Array | string = ''): void {
-    if (this.closed || this.#socket.destroyed || !this.#socket.writable) return;
-    this.#socket.write(encodeFrame(type, payload));
+  /** Returns false when the socket holds more than it wants (wait for stdinDrained()). */
+  #send(type: string, payload: Uint8Array | string = ''): boolean {
+    if (this.closed || this.#socket.destroyed || !this.#socket.writable) return true;
+    return this.#socket.write(encodeFrame(type, payload));
   }
 
-  writeStdin(data: Uint8Array | string): void {
+  /**
+   * Sends stdin data; false when the caller should wait for stdinDrained() before sending
+   * more. The monitor stops reading while the container does not take its input, so this
+   * is what keeps a client's upload out of berthd's memory.
+   */
+  writeStdin(data: Uint8Array | string): boolean {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    for (let off = 0; off < buf.length; off += MAX_PAYLOAD) this.#send('i', buf.subarray(off, off + MAX_PAYLOAD));
+    let ok = true;
+    for (let off = 0; off < buf.length; off += MAX_PAYLOAD) ok = this.#send('i', buf.subarray(off, off + MAX_PAYLOAD)) && ok;
+    return ok;
+  }
+
+  /** Stops taking frames: the monitor then holds the process's output back (its queue for
+   * us fills, and it stops reading the process's pipes) until resume(). */
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  /** Resolves when the socket can take more stdin, or the connection is gone. */
+  stdinDrained(): Promise<void> {
+    const sock = this.#socket;
+    if (this.closed || sock.destroyed || !sock.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        sock.off('drain', done);
+        sock.off('close', done);
+        resolve();
+      };
+      sock.on('drain', done);
+      sock.on('close', done);
+    });
   }
 
   closeStdin(): void {

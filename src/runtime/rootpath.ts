@@ -4,6 +4,7 @@
 // so a link such as /etc/passwd -> /host/secret must read <rootfs>/host/secret.
 import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { badParameter } from '../util/errors.ts';
 
 const MAX_LINKS = 255;
 
@@ -41,22 +42,31 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
   return join(root, ...resolved);
 }
 
+/** The most read of a file inside a container (an /etc/passwd is far smaller). */
+const MAX_ROOT_FILE = 1 << 20;
+
 /**
- * Reads a file inside root (see resolveInRoot); undefined when it does not exist.
- * O_NOFOLLOW closes the window where the last component is swapped for a link after resolution.
+ * Reads a regular file inside root (see resolveInRoot); undefined when it does not exist.
+ * The container owns that tree: O_NOFOLLOW closes the window where the last component is
+ * swapped for a link after resolution, O_NONBLOCK keeps a FIFO from hanging the open, only a
+ * regular file is read (never a device node the container made) and at most 1 MiB of it.
  */
 export async function readFileInRoot(root: string, path: string): Promise<string | undefined> {
   const hostPath = await resolveInRoot(root, path);
   let handle: fsp.FileHandle;
   try {
-    handle = await fsp.open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    handle = await fsp.open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
   try {
-    return await handle.readFile('utf8');
+    const st = await handle.stat();
+    if (!st.isFile()) throw badParameter(`${path} in the container is not a regular file`);
+    const buf = Buffer.alloc(Math.min(st.size, MAX_ROOT_FILE));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
   } finally {
     await handle.close();
   }

@@ -154,8 +154,14 @@ async function removeCgroups(parent: string): Promise<void> {
   for (const root of roots) {
     const dir = join(root, parent);
     if (!existsSync(dir)) continue;
-    const children = (await fsp.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
-    for (const c of children) await fsp.rmdir(c).catch(() => undefined);
-    await fsp.rmdir(dir).catch(() => undefined);
+    await removeCgroupTree(dir);
   }
+}
+
+/** cgroup directories go depth first (a per-container --cgroup-parent nests them). */
+async function removeCgroupTree(dir: string): Promise<void> {
+  for (const e of await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isDirectory()) await removeCgroupTree(join(dir, e.name));
+  }
+  await fsp.rmdir(dir).catch(() => undefined);
 }

@@ -264,10 +264,7 @@ test('limits the kernel cannot apply are dropped with Docker warnings', async ()
   }
 });
 
-// Pending: containerCgroupPath() (src/runtime/resources.ts) is to be used where the path is
-// built today from the daemon's parent alone: task-runner (cgroupsPath), stats, top, explain.
-const CGROUP_PARENT_WIRED = true;
-test('--cgroup-parent places the container under that parent; top and stats find it there', { skip: CGROUP_PARENT_WIRED ? false : 'per-container --cgroup-parent is not wired yet' }, async () => {
+test('--cgroup-parent places the container under that parent; top and stats find it there', async () => {
   const parent = `${d.cgroupParent}/custom`;
   const id = await runDetached(['--cgroup-parent', parent, '--memory', '48m', 'busybox', 'sleep', '300']);
   try {

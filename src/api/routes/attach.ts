@@ -8,7 +8,7 @@ import type { Context } from '../context.ts';
 import type { ContainerService } from '../../container/service.ts';
 import type { ContainerRecord } from '../../container/record.ts';
 import { invalidDetachKeysMessage, parseDetachKeys, type AttachClient } from '../../container/attach.ts';
-import { frame, hijack, hijackError, MULTIPLEXED, RAW_STREAM } from '../streams.ts';
+import { drainedOf, frame, hijack, hijackError, MULTIPLEXED, RAW_STREAM } from '../streams.ts';
 import { acceptWebSocket } from '../websocket.ts';
 import { badParameter, conflict, statusOf } from '../../util/errors.ts';
 
@@ -27,8 +27,22 @@ interface Want {
 }
 
 /** Where a session's output goes and how it ends, whatever carries it. */
+/**
+ * What a client may leave unread before its live output is dropped. One container's output
+ * goes to every attached client through one monitor connection, so a client that stops
+ * reading must not hold the others (or the container's exit) back, nor grow berthd's
+ * memory: past this it misses output, which the log still has.
+ */
+const LIVE_BACKLOG_MAX = 4 << 20;
+/** The logs=1 replay waits for the client instead: it reads the log at the client's pace. */
+const REPLAY_BACKLOG_MAX = 256 << 10;
+
 interface Transport {
   write(stream: 1 | 2, data: Buffer): void;
+  /** Bytes written but not yet taken by the client. */
+  backlog(): number;
+  /** Resolves when the client has taken what is queued, or is gone. */
+  drained(): Promise<void>;
   end(): void;
   /** The client's input; iterating it to its end or breaking off must not close the connection. */
   input(): AsyncIterable<Buffer>;
@@ -65,7 +79,10 @@ export function attachRoutes(r: Router, d: AttachRouteDeps): void {
     if (want.logs) {
       try {
         const { entries } = svc.logs(rec.Id, { stdout: want.stdout, stderr: want.stderr, since: 0n, until: 0n, tail: -1, follow: false });
-        for await (const e of entries) t.write(e.stream, e.data);
+        for await (const e of entries) {
+          t.write(e.stream, e.data);
+          if (t.backlog() > REPLAY_BACKLOG_MAX) await t.drained();
+        }
       } catch (err) {
         t.write(1, Buffer.from(`Error attaching: ${(err as Error).message}\n`));
         t.end();
@@ -87,7 +104,7 @@ export function attachRoutes(r: Router, d: AttachRouteDeps): void {
       stdout: want.stdout,
       stderr: want.stderr,
       write: (stream, data) => {
-        if (!ended) t.write(stream, data);
+        if (!ended && t.backlog() < LIVE_BACKLOG_MAX) t.write(stream, data);
       },
       end: () => {
         if (ended) return;
@@ -125,6 +142,8 @@ export function attachRoutes(r: Router, d: AttachRouteDeps): void {
       write: (stream, data) => {
         if (!sock.destroyed && sock.writable) sock.write(tty ? data : frame(stream, data));
       },
+      backlog: () => sock.writableLength,
+      drained: () => drainedOf(sock),
       end: () => {
         if (sock.destroyed) return;
         sock.end();
@@ -148,6 +167,8 @@ export function attachRoutes(r: Router, d: AttachRouteDeps): void {
     if (!ws) return;
     await session(rec, wantOf(ctx, true), keys, {
       write: (_stream, data) => ws.send(data),
+      backlog: () => ws.socket.writableLength,
+      drained: () => drainedOf(ws.socket),
       end: () => ws.close(),
       input: () => ws.input.iterator({ destroyOnReturn: false }),
       discardInput: () => void ws.input.resume(),

@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { Router } from '../router.ts';
 import type { ExecCreateRequest, ExecService } from '../../container/exec.ts';
-import { frame, hijack, MULTIPLEXED, RAW_STREAM } from '../streams.ts';
+import { drainedOf, frame, hijack, MULTIPLEXED, RAW_STREAM } from '../streams.ts';
 import { badParameter } from '../../util/errors.ts';
 import type { Context } from '../context.ts';
 
@@ -49,8 +49,9 @@ export function execRoutes(r: Router, d: ExecRouteDeps): void {
     const tty = !!body.Tty;
     const contentType = ctx.upgrade && !tty && ctx.versionAtLeast('1.42') ? MULTIPLEXED : RAW_STREAM;
     const sock = hijack(ctx, contentType);
-    const write = (stream: 1 | 2, data: Buffer) => {
-      if (!sock.destroyed && sock.writable) sock.write(tty ? data : frame(stream, data));
+    const write = (stream: 1 | 2, data: Buffer): boolean => {
+      if (!sock.destroyed && sock.writable) return sock.write(tty ? data : frame(stream, data));
+      return true;
     };
     let endSession!: () => void;
     const sessionEnded = new Promise<void>((resolve) => (endSession = resolve));
@@ -60,6 +61,7 @@ export function execRoutes(r: Router, d: ExecRouteDeps): void {
         io: {
           stdout: (data) => write(1, data),
           stderr: (data) => write(2, data),
+          drained: () => drainedOf(sock),
           // Iterating must not destroy the socket at stdin's end: output still flows back.
           stdin: (sock as Readable).iterator({ destroyOnReturn: false }),
           end: endSession,

@@ -18,7 +18,10 @@ export function statsRoutes(r: Router, d: StatsRouteDeps): void {
     ctx.res.on('close', () => abort.abort());
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     if (stream) ctx.res.flushHeaders();
-    await d.stats.run(rec, { stream, oneShot }, (line) => void ctx.res.write(line), abort.signal);
+    await d.stats.run(rec, { stream, oneShot }, (line) => {
+      // A client that stops reading misses samples rather than having them pile up here.
+      if (ctx.res.writableLength < 1 << 20) ctx.res.write(line);
+    }, abort.signal);
     if (!ctx.res.writableEnded) ctx.res.end();
   });
 
