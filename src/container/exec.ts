@@ -177,6 +177,11 @@ export class ExecService {
     const started = new Promise<void>((resolve) => (markStarted = resolve));
     const e: Exec = { ...fields, id: newId(), containerId: rec.Id, running: false, exitCode: null, pid: 0, started, markStarted };
     this.execs.set(e.id, e);
+    // As dockerd's exec collector: one created but never started goes after a while, so a
+    // client creating execs in a loop cannot fill berthd's memory.
+    setTimeout(() => {
+      if (this.execs.get(e.id) === e && !e.conn && !e.running && e.exitCode === null) this.execs.delete(e.id);
+    }, FINISHED_KEEP_MS).unref();
     this.d.events?.(`exec_create: ${commandText(e)}`, rec, { execID: e.id });
     return e;
   }
