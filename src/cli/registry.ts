@@ -43,6 +43,7 @@ const rename: Entry = { names: ['rename'], module: './commands/rename.ts', use: 
 const top: Entry = { names: ['top'], module: './commands/top.ts', use: 'CONTAINER [ps OPTIONS]', short: 'Display the running processes of a container', aliases: A('docker container top, docker top') };
 const stats: Entry = { names: ['stats'], module: './commands/stats.ts', use: '[OPTIONS] [CONTAINER...]', short: 'Display a live stream of container(s) resource usage statistics', aliases: A('docker container stats, docker stats') };
 const update: Entry = { names: ['update'], module: './commands/update.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Update configuration of one or more containers', aliases: A('docker container update, docker update') };
+const port: Entry = { names: ['port'], module: './commands/port.ts', use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', aliases: A('docker container port, docker port') };
 const events: Entry = { names: ['events'], module: './commands/events.ts', use: '[OPTIONS]', short: 'Get real time events from the server', aliases: A('docker system events, docker events') };
 
 /** Top-level commands, in docker's help order. */
@@ -61,6 +62,7 @@ export const TOP: Entry[] = [
   load,
   logs,
   pause,
+  port,
   { names: ['ps'], module: './commands/ps.ts', use: '[OPTIONS]', short: 'List containers', aliases: psAliases },
   rename,
   restart,
@@ -92,6 +94,7 @@ export const GROUPS: Group[] = [
       logs,
       { names: ['ls', 'list', 'ps'], module: './commands/ps.ts', use: '[OPTIONS]', short: 'List containers', aliases: psAliases },
       pause,
+      port,
       { names: ['prune'], module: './commands/container-prune.ts', use: '[OPTIONS]', short: 'Remove all stopped containers' },
       rename,
       restart,
@@ -119,6 +122,19 @@ export const GROUPS: Group[] = [
       { names: ['rm', 'rmi', 'remove'], module: './commands/rmi.ts', use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Remove one or more images', aliases: rmiAliases },
       save,
       tag,
+    ],
+  },
+  {
+    name: 'network',
+    short: 'Manage networks',
+    commands: [
+      { names: ['connect'], module: './commands/network-connect.ts', use: '[OPTIONS] NETWORK CONTAINER', short: 'Connect a container to a network' },
+      { names: ['create'], module: './commands/network-create.ts', use: '[OPTIONS] NETWORK', short: 'Create a network' },
+      { names: ['disconnect'], module: './commands/network-disconnect.ts', use: '[OPTIONS] NETWORK CONTAINER', short: 'Disconnect a container from a network' },
+      { names: ['inspect'], module: './commands/network-inspect.ts', use: '[OPTIONS] NETWORK [NETWORK...]', short: 'Display detailed information on one or more networks' },
+      { names: ['ls', 'list'], module: './commands/network-ls.ts', use: '[OPTIONS]', short: 'List networks', aliases: A('docker network ls, docker network list') },
+      { names: ['prune'], module: './commands/network-prune.ts', use: '[OPTIONS]', short: 'Remove all unused networks' },
+      { names: ['rm', 'remove'], module: './commands/network-rm.ts', use: 'NETWORK [NETWORK...]', short: 'Remove one or more networks', aliases: A('docker network rm, docker network remove') },
     ],
   },
   {

@@ -12,6 +12,8 @@ import { execRoutes } from '../api/routes/exec.ts';
 import { statsRoutes } from '../api/routes/stats.ts';
 import { eventsRoutes } from '../api/routes/events.ts';
 import { explainRoutes } from '../api/routes/explain.ts';
+import { networkRoutes } from '../api/routes/networks.ts';
+import { NetworkService } from '../network/service.ts';
 import { ContainerStatsService } from '../container/stats.ts';
 import { detectCgroupLayout } from '../cgroup/layout.ts';
 import { cgroupProcs } from '../cgroup/procs.ts';
@@ -88,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
   });
   eventsRoutes(api.router, { bus: engine.events });
   explainRoutes(api.router, { store: engine.containers.store, layout: cgroupLayout, cgroupParent: config.cgroupParent, host: engine.host, execRoot: config.execRoot });
+  networkRoutes(api.router, { networks: await NetworkService.open(`${config.dataRoot}/network`), findContainer: (ref) => { const c = engine.containers.store.find(ref); return c && { id: c.Id, name: c.Name }; } });
   for (const host of config.hosts) {
     await api.listen(host);
     log.info('API listen on ' + host.replace(/^unix:\/\//, ''));

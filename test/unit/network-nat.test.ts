@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { deleteBridge, ensureBridge } from '../../src/network/bridge.ts';
+import { applyNat, ensureIpForward, listBerthTables, natTableName, removeNat } from '../../src/network/nat.ts';
+import { addNamedNetns, deleteNamedNetns, getLink, inNetns, ip, runTool } from '../../src/network/netns.ts';
+import { formatCidr, formatIPv4 } from '../../src/network/subnets.ts';
+import { attachVeth, detachVeth, hostVethName } from '../../src/network/veth.ts';
+import { randomBytes, randomInt } from 'node:crypto';
+import { chooseSubnet, hostSubnets } from '../../src/network/ipam.ts';
+import type { Cidr } from '../../src/network/subnets.ts';
+
+// A TCP listener in the "outside" namespace that prints each peer's address.
+const SERVER = `require('net').createServer((c) => { console.log('peer ' + c.remoteAddress); c.end('ok\\n'); })
+  .listen(Number(process.argv[1]), '0.0.0.0', () => console.log('ready'));`;
+
+async function connectFrom(ns: string, addr: string, port: number): Promise<{ code: number; stdout: string }> {
+  const [cmd, args] = inNetns(ns, 'busybox', ['nc', '-w', '2', addr, String(port)]);
+  return runTool(cmd, args, 'hello\n');
+}
+
+// Unique names, a test subnet touching nothing on this host, and a cleanup stack
+// that runs every step even on failure.
+const uniq = (): string => randomBytes(3).toString('hex');
+
+/** A random 10.x.y.0/24 no host route or address touches. */
+async function freeTestSubnet(prefix = 24): Promise<Cidr> {
+  const cands: Cidr[] = [];
+  for (let i = 0; i < 64; i++) cands.push({ base: ((10 << 24) | (randomInt(100, 250) << 16) | (randomInt(0, 256) << 8)) >>> 0, prefix });
+  return chooseSubnet(await hostSubnets(), cands);
+}
+
+class Cleanup {
+  private readonly steps: Array<() => Promise<unknown> | unknown> = [];
+  push(step: () => Promise<unknown> | unknown): void { this.steps.push(step); }
+  /** Runs every step, last first; keeps going past failures and reports the first. */
+  async run(): Promise<void> {
+    let first: unknown;
+    while (this.steps.length) {
+      try { await this.steps.pop()!(); } catch (err) { first ??= err; }
+    }
+    if (first) throw first;
+  }
+}
+
+test('outbound traffic from the bridge is masqueraded; internal networks cannot leave', async () => {
+  const id = uniq();
+  const bridge = `bt${id}`;
+  const uplink = `bo${id}`;
+  const nsC = `bt-${id}-c`;
+  const nsOut = `bt-${id}-out`;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const cleanup = new Cleanup();
+  try {
+    const forwardWasOff = await ensureIpForward();
+    if (forwardWasOff) cleanup.push(() => runTool('sysctl', ['-w', 'net.ipv4.ip_forward=0']));
+
+    const subnet = await freeTestSubnet();
+    const gw = formatIPv4(subnet.base + 1);
+    const ctrAddr = formatIPv4(subnet.base + 2);
+    cleanup.push(() => deleteBridge(bridge));
+    await ensureBridge({ name: bridge, address: `${gw}/24`, network: `net-${id}` });
+    cleanup.push(() => deleteNamedNetns(nsC));
+    await addNamedNetns(nsC);
+    cleanup.push(() => detachVeth(hostVethName(`ctr-${id}`, `net-${id}`)));
+    await attachVeth({ containerId: `ctr-${id}`, network: `net-${id}`, bridge, netns: nsC, address: ctrAddr, prefix: 24, gateway: gw });
+
+    // The "outside host": its own namespace on a private /30 from the root namespace.
+    const link = await freeTestSubnet(30);
+    const hostSide = formatIPv4(link.base + 1);
+    const outSide = formatIPv4(link.base + 2);
+    cleanup.push(() => deleteNamedNetns(nsOut));
+    await addNamedNetns(nsOut);
+    cleanup.push(() => runTool('ip', ['link', 'del', 'dev', uplink]));
+    await ip(['link', 'add', 'name', uplink, 'type', 'veth', 'peer', 'name', `bp${id}`]);
+    await ip(['link', 'set', 'dev', `bp${id}`, 'netns', nsOut]);
+    await ip(['addr', 'add', `${hostSide}/30`, 'dev', uplink]);
+    await ip(['link', 'set', 'dev', uplink, 'up']);
+    await ip(['addr', 'add', `${outSide}/30`, 'dev', `bp${id}`], nsOut);
+    await ip(['link', 'set', 'dev', `bp${id}`, 'up'], nsOut);
+    await ip(['link', 'set', 'dev', 'lo', 'up'], nsOut);
+
+    const server = spawn('ip', ['netns', 'exec', nsOut, process.execPath, '-e', SERVER, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanup.push(async () => { if (server.exitCode === null) { server.kill('SIGKILL'); await once(server, 'exit'); } });
+    let out = '';
+    server.stdout.setEncoding('utf8');
+    server.stdout.on('data', (d: string) => { out += d; });
+    while (!out.includes('ready')) {
+      if (server.exitCode !== null) throw new Error('listener died');
+      await once(server.stdout, 'data');
+    }
+
+    const table = natTableName(bridge);
+    cleanup.push(() => removeNat(bridge));
+    await applyNat({ bridge, subnet: formatCidr(subnet) });
+    await applyNat({ bridge, subnet: formatCidr(subnet) }); // idempotent replace
+    assert.equal((await listBerthTables()).filter((t) => t === table).length, 1);
+
+    const ok = await connectFrom(nsC, outSide, port);
+    assert.equal(ok.code, 0);
+    assert.match(ok.stdout, /ok/);
+    while (!out.includes('peer ')) await once(server.stdout, 'data');
+    assert.match(out, new RegExp(`peer ${hostSide.replaceAll('.', '\\.')}\\n`), 'the outside sees the host side address');
+    assert.doesNotMatch(out, new RegExp(ctrAddr.replaceAll('.', '\\.')));
+
+    // --internal: the same connection must not leave the bridge.
+    await applyNat({ bridge, subnet: formatCidr(subnet), internal: true });
+    const blocked = await connectFrom(nsC, outSide, port);
+    assert.notEqual(blocked.code, 0);
+    assert.doesNotMatch(blocked.stdout, /ok/);
+    assert.equal(out.match(/peer /g)?.length, 1);
+
+    await removeNat(bridge);
+    await removeNat(bridge); // idempotent
+  } finally {
+    await cleanup.run();
+  }
+  assert.deepEqual((await listBerthTables()).filter((t) => t.includes(id)), []);
+  assert.equal(await getLink(bridge), undefined);
+  assert.equal(await getLink(uplink), undefined);
+});
