@@ -7,9 +7,7 @@ import { applyNat, ensureIpForward, listBerthTables, natTableName, removeNat } f
 import { addNamedNetns, deleteNamedNetns, getLink, inNetns, ip, runTool } from '../../src/network/netns.ts';
 import { formatCidr, formatIPv4 } from '../../src/network/subnets.ts';
 import { attachVeth, detachVeth, hostVethName } from '../../src/network/veth.ts';
-import { randomBytes, randomInt } from 'node:crypto';
-import { chooseSubnet, hostSubnets } from '../../src/network/ipam.ts';
-import type { Cidr } from '../../src/network/subnets.ts';
+import { Cleanup, freeTestSubnet, uniq } from './network-kit.ts';
 
 // A TCP listener in the "outside" namespace that prints each peer's address.
 const SERVER = `require('net').createServer((c) => { console.log('peer ' + c.remoteAddress); c.end('ok\\n'); })
@@ -18,30 +16,6 @@ const SERVER = `require('net').createServer((c) => { console.log('peer ' + c.rem
 async function connectFrom(ns: string, addr: string, port: number): Promise<{ code: number; stdout: string }> {
   const [cmd, args] = inNetns(ns, 'busybox', ['nc', '-w', '2', addr, String(port)]);
   return runTool(cmd, args, 'hello\n');
-}
-
-// Unique names, a test subnet touching nothing on this host, and a cleanup stack
-// that runs every step even on failure.
-const uniq = (): string => randomBytes(3).toString('hex');
-
-/** A random 10.x.y.0/24 no host route or address touches. */
-async function freeTestSubnet(prefix = 24): Promise<Cidr> {
-  const cands: Cidr[] = [];
-  for (let i = 0; i < 64; i++) cands.push({ base: ((10 << 24) | (randomInt(100, 250) << 16) | (randomInt(0, 256) << 8)) >>> 0, prefix });
-  return chooseSubnet(await hostSubnets(), cands);
-}
-
-class Cleanup {
-  private readonly steps: Array<() => Promise<unknown> | unknown> = [];
-  push(step: () => Promise<unknown> | unknown): void { this.steps.push(step); }
-  /** Runs every step, last first; keeps going past failures and reports the first. */
-  async run(): Promise<void> {
-    let first: unknown;
-    while (this.steps.length) {
-      try { await this.steps.pop()!(); } catch (err) { first ??= err; }
-    }
-    if (first) throw first;
-  }
 }
 
 test('outbound traffic from the bridge is masqueraded; internal networks cannot leave', async () => {

@@ -6,37 +6,11 @@ import { deleteBridge, ensureBridge, listBerthBridges } from '../../src/network/
 import { addNamedNetns, deleteNamedNetns, getLink, inNetns, ip, runTool } from '../../src/network/netns.ts';
 import { formatIPv4 } from '../../src/network/subnets.ts';
 import { attachVeth, detachVeth, hostVethName, listBerthVeths } from '../../src/network/veth.ts';
-import { randomBytes, randomInt } from 'node:crypto';
-import { chooseSubnet, hostSubnets } from '../../src/network/ipam.ts';
-import type { Cidr } from '../../src/network/subnets.ts';
+import { Cleanup, freeTestSubnet, uniq } from './network-kit.ts';
 
 async function pingFrom(ns: string, addr: string): Promise<boolean> {
   const [cmd, args] = inNetns(ns, 'busybox', ['ping', '-c1', '-W1', addr]);
   return (await runTool(cmd, args)).code === 0;
-}
-
-// Unique names, a test subnet touching nothing on this host, and a cleanup stack
-// that runs every step even on failure.
-const uniq = (): string => randomBytes(3).toString('hex');
-
-/** A random 10.x.y.0/24 no host route or address touches. */
-async function freeTestSubnet(prefix = 24): Promise<Cidr> {
-  const cands: Cidr[] = [];
-  for (let i = 0; i < 64; i++) cands.push({ base: ((10 << 24) | (randomInt(100, 250) << 16) | (randomInt(0, 256) << 8)) >>> 0, prefix });
-  return chooseSubnet(await hostSubnets(), cands);
-}
-
-class Cleanup {
-  private readonly steps: Array<() => Promise<unknown> | unknown> = [];
-  push(step: () => Promise<unknown> | unknown): void { this.steps.push(step); }
-  /** Runs every step, last first; keeps going past failures and reports the first. */
-  async run(): Promise<void> {
-    let first: unknown;
-    while (this.steps.length) {
-      try { await this.steps.pop()!(); } catch (err) { first ??= err; }
-    }
-    if (first) throw first;
-  }
 }
 
 test('bridge + two namespaces (named and /proc path) on veths reach each other', async () => {
