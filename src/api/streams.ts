@@ -69,17 +69,3 @@ export function jsonStream(ctx: Context, status = 200): { write(obj: unknown): v
     out: ctx.res,
   };
 }
-
-/** Resolves once a socket has written out what it holds, or has gone away. */
-export function drainedOf(sock: Duplex): Promise<void> {
-  if (sock.destroyed || !sock.writableNeedDrain) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      sock.off('drain', done);
-      sock.off('close', done);
-      resolve();
-    };
-    sock.on('drain', done);
-    sock.on('close', done);
-  });
-}

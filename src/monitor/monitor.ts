@@ -8,6 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { readJson } from '../util/atomic.ts';
+import { drainedOf } from '../util/drained.ts';
 import { encodeFrame, FrameDecoder, MAX_PAYLOAD } from './protocol.ts';
 import { repoRoot } from '../util/repo-root.ts';
 
@@ -210,17 +211,7 @@ export class MonitorConnection extends EventEmitter {
 
   /** Resolves when the socket can take more stdin, or the connection is gone. */
   stdinDrained(): Promise<void> {
-    const sock = this.#socket;
-    if (this.closed || sock.destroyed || !sock.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        sock.off('drain', done);
-        sock.off('close', done);
-        resolve();
-      };
-      sock.on('drain', done);
-      sock.on('close', done);
-    });
+    return this.closed ? Promise.resolve() : drainedOf(this.#socket);
   }
 
   closeStdin(): void {

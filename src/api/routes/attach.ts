@@ -8,7 +8,8 @@ import type { Context } from '../context.ts';
 import type { ContainerService } from '../../container/service.ts';
 import type { ContainerRecord } from '../../container/record.ts';
 import { invalidDetachKeysMessage, parseDetachKeys, type AttachClient } from '../../container/attach.ts';
-import { drainedOf, frame, hijack, hijackError, MULTIPLEXED, RAW_STREAM } from '../streams.ts';
+import { frame, hijack, hijackError, MULTIPLEXED, RAW_STREAM } from '../streams.ts';
+import { drainedOf } from '../../util/drained.ts';
 import { acceptWebSocket } from '../websocket.ts';
 import { badParameter, conflict, statusOf } from '../../util/errors.ts';
 

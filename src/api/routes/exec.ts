@@ -3,7 +3,8 @@
 import type { Readable } from 'node:stream';
 import type { Router } from '../router.ts';
 import type { ExecCreateRequest, ExecService } from '../../container/exec.ts';
-import { drainedOf, frame, hijack, MULTIPLEXED, RAW_STREAM } from '../streams.ts';
+import { frame, hijack, MULTIPLEXED, RAW_STREAM } from '../streams.ts';
+import { drainedOf } from '../../util/drained.ts';
 import { badParameter } from '../../util/errors.ts';
 import type { Context } from '../context.ts';
 
