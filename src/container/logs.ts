@@ -300,37 +300,6 @@ async function snapshot(path: string): Promise<Snapshot> {
   }
 }
 
-/**
- * After a rotation, what a follower still needs: the rotated files newer than the one it
- * followed (oldest first) and the new current file, as one consistent picture. Only the
- * newest rotated files are opened, down to the followed one or one whose entries were all
- * seen, so the look stays quick (and so consistent) with hundreds of rotated files and
- * rotations coming fast; a full listing could keep losing that race.
- */
-async function newerSnapshot(path: string, format: LogFormat, followedIno: number, seen: bigint | undefined): Promise<Snapshot> {
-  for (let attempt = 0; ; attempt++) {
-    const current = await openFile(path, false);
-    const rotated: LogFile[] = [];
-    const names = await rotatedNames(path);
-    for (let i = 0; i < names.length; i++) {
-      const { n, gz } = names[i]!; // .1, the newest, first
-      const f = (await openFile(`${path}.${n}${gz ? '.gz' : ''}`, gz)) ?? (gz ? undefined : await openFile(`${path}.${n}.gz`, true));
-      if (!f) continue;
-      const t = !f.gz && f.ino === followedIno ? undefined : await lastTime(f, format);
-      if (t === undefined || (seen !== undefined && t <= seen)) {
-        await closeFiles([f]);
-        break;
-      }
-      rotated.unshift(f);
-    }
-    const now = await fsp.stat(path).catch(() => undefined);
-    const midRotation = !current && rotated.length > 0;
-    if ((current?.ino === now?.ino && !midRotation) || attempt >= 100) return { current, rotated };
-    await closeFiles([current, ...rotated]);
-    await delay(attempt < 5 ? 0 : 5);
-  }
-}
-
 /** Records of a plain file from byte `start`, up to `end`; `at` tracks the bytes consumed. */
 async function* plainRecords(f: LogFile, split: Splitter, start: number, end: number, at: { pos: number }): AsyncGenerator<Rec[]> {
   const buf = Buffer.allocUnsafe(CHUNK);
@@ -629,7 +598,7 @@ async function* followLog(
           // the new current file.
           yield* drain(cur);
           if (filter.done || opts.signal?.aborted) return;
-          const snap = await newerSnapshot(path, format, cur.f.ino, seen);
+          const snap = await snapshot(path);
           try {
             const newer: LogFile[] = [];
             for (let i = snap.rotated.length - 1; i >= 0; i--) {
