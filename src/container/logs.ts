@@ -254,49 +254,74 @@ async function closeFiles(files: (LogFile | undefined)[]): Promise<void> {
   await Promise.all(files.map((f) => f?.fh.close().catch(() => undefined)));
 }
 
-/** Rotated files by number, newest (.1) first; plain preferred while both exist (mid-compression). */
-async function rotatedNames(path: string): Promise<{ n: number; gz: boolean }[]> {
+/** The highest rotation number present (plain or gzipped), 0 for none. */
+async function highestRotated(path: string): Promise<number> {
   const base = basename(path);
   const names = await fsp.readdir(dirname(path)).catch(() => [] as string[]);
-  const found = new Map<number, boolean>();
+  let max = 0;
   for (const name of names) {
     if (!name.startsWith(base + '.')) continue;
     const m = /^(\d+)(\.gz)?$/.exec(name.slice(base.length + 1));
-    if (!m) continue;
-    const n = Number(m[1]);
-    const gz = !!m[2];
-    if (!found.has(n) || !gz) found.set(n, gz);
+    if (m) max = Math.max(max, Number(m[1]));
   }
-  return [...found].sort((a, b) => a[0] - b[0]).map(([n, gz]) => ({ n, gz }));
+  return max;
+}
+
+/** <log>.n, plain while it is (mid-compression both exist), else gzipped. */
+async function openRotated(path: string, n: number): Promise<LogFile | undefined> {
+  return (await openFile(`${path}.${n}`, false)) ?? (await openFile(`${path}.${n}.gz`, true));
 }
 
 /**
- * The current file and the rotated ones, open, as one consistent picture: if the log
- * rotated while they were being opened (the current file's identity changed), again.
+ * Opens the rotated files from .1 up, newest first, each once, until `stop` says a file is
+ * where to end (it is closed). Why this finds every file once, even while the writer rotates:
+ * a rotation renames .i to .i+1 from the highest number down, so a scan going up meets each
+ * file under its old name or, if it moved first, under the next one; a file met twice keeps
+ * its first place (the same inode), which is its place in the order. Names are probed one
+ * past the highest listed, where the oldest file may have moved. That holds for one rotation
+ * under way, not for two: callers check that the current file kept its identity.
  */
-async function snapshot(path: string): Promise<Snapshot> {
+async function scanRotated(path: string, stop?: (f: LogFile) => Promise<boolean>): Promise<{ found: LogFile[]; any: boolean }> {
+  const last = (await highestRotated(path)) + 1;
+  const found: LogFile[] = [];
+  const inos = new Set<number>();
+  for (let n = 1; n <= last; n++) {
+    const f = await openRotated(path, n);
+    if (!f) continue;
+    if (inos.has(f.ino) || (stop && (await stop(f)))) {
+      await f.fh.close().catch(() => undefined);
+      if (inos.has(f.ino)) continue;
+      break;
+    }
+    inos.add(f.ino);
+    found.push(f);
+  }
+  return { found, any: last > 1 };
+}
+
+/**
+ * The current file and the rotated ones (or those `stop` leaves), open, as one consistent
+ * picture: if the log rotated while they were being opened (the current file's identity
+ * changed, or it was caught between a rotation's rename and create), again.
+ */
+async function snapshot(path: string, stop?: (f: LogFile) => Promise<boolean>): Promise<Snapshot> {
   for (let attempt = 0; ; attempt++) {
     const current = await openFile(path, false);
-    const rotated: LogFile[] = [];
-    for (const { n, gz } of await rotatedNames(path)) {
-      // A plain file may have been compressed since the listing.
-      const f = (await openFile(`${path}.${n}${gz ? '.gz' : ''}`, gz)) ?? (gz ? undefined : await openFile(`${path}.${n}.gz`, true));
-      if (f) rotated.unshift(f);
-    }
+    const { found: newestFirst, any } = await scanRotated(path, stop);
     const now = await fsp.stat(path).catch(() => undefined);
     // No current file next to rotated ones: caught between a rotation's rename and create.
-    const midRotation = !current && rotated.length > 0;
-    if (current?.ino === now?.ino && !midRotation) return { current, rotated };
-    if (attempt >= 20) {
-      // Rotations keep coming faster than a listing: take what was seen, but never one
-      // file twice (a file renamed while listed shows under two names).
-      const seen = new Set<number>(current ? [current.ino] : []);
-      const unique = rotated.filter((f) => !seen.has(f.ino) && seen.add(f.ino));
-      await closeFiles(rotated.filter((f) => !unique.includes(f)));
-      return { current, rotated: unique };
+    const midRotation = !current && any;
+    // Rotations coming faster than a scan, for long: take what was seen (a file at most
+    // may be missed, none repeated).
+    if ((current?.ino === now?.ino && !midRotation) || attempt >= 50) {
+      if (current) {
+        const dup = newestFirst.findIndex((f) => f.ino === current.ino);
+        if (dup >= 0) await closeFiles(newestFirst.splice(dup, 1));
+      }
+      return { current, rotated: newestFirst.reverse() };
     }
-    await closeFiles([current, ...rotated]);
-    await delay(attempt < 5 ? 0 : 10);
+    await closeFiles([current, ...newestFirst]);
+    await delay(attempt < 5 ? 0 : Math.min(attempt, 20));
   }
 }
 
@@ -568,6 +593,8 @@ async function* followLog(
   const release = async (c: Followed | undefined) => {
     if (c?.owned) await c.f.fh.close().catch(() => undefined);
   };
+  /** A file ending at or before the last entry seen (times are unique: the writer sees to it). */
+  const olderThanSeen = (t: bigint | undefined) => t === undefined || (seen !== undefined && t <= seen);
   /** Everything appended to the followed file since the last look. */
   async function* drain(c: Followed): AsyncGenerator<LogEntry> {
     const at = { pos: c.pos };
@@ -598,17 +625,12 @@ async function* followLog(
           // the new current file.
           yield* drain(cur);
           if (filter.done || opts.signal?.aborted) return;
-          const snap = await snapshot(path);
+          // Only the files newer than ours: the scan ends at ours, or at a file (ours
+          // compressed, an older one) whose last entry was seen already.
+          const ours = cur.f.ino;
+          const snap = await snapshot(path, async (f) => (!f.gz && f.ino === ours) || olderThanSeen(await lastTime(f, format)));
           try {
-            const newer: LogFile[] = [];
-            for (let i = snap.rotated.length - 1; i >= 0; i--) {
-              const f = snap.rotated[i]!;
-              if (!f.gz && f.ino === cur.f.ino) break; // ours, still uncompressed
-              const t = await lastTime(f, format);
-              if (t === undefined || (seen !== undefined && t <= seen)) break;
-              newer.unshift(f);
-            }
-            for (const f of newer) {
+            for (const f of snap.rotated) {
               const source = f.gz ? gzRecords(f, format, 0) : plainRecords(f, new Splitter(format), 0, f.size, { pos: 0 });
               for await (const recs of source) {
                 if (recs.length) seen = recs[recs.length - 1]!.ns;
