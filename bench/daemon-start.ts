@@ -25,11 +25,11 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < 20; i++) await d.docker(['create', 'busybox', 'true']);
     await d.stop('SIGTERM');
-    const args = ['--data-root', d.dataRoot, '--exec-root', d.execRoot, '-H', d.host, '--cgroup-parent', d.cgroupParent, '--config-file', join(d.dataRoot, '..', 'none.json')];
+    const args = ['--data-root', d.dataRoot, '--exec-root', d.execRoot, '-H', d.host, '--cgroup-parent', d.cgroupParent, '--config-file', join(d.dataRoot, '..', 'none.json'), '--bridge', d.bridge];
     const loaded: number[] = [];
     for (let i = 0; i < 7; i++) loaded.push(await timeStart(args, d.socket));
     const emptyRoot = join(d.dataRoot, '..', 'empty');
-    const emptyArgs = ['--data-root', join(emptyRoot, 'd'), '--exec-root', join(emptyRoot, 'x'), '-H', `unix://${join(emptyRoot, 's.sock')}`, '--config-file', join(d.dataRoot, '..', 'none.json')];
+    const emptyArgs = ['--data-root', join(emptyRoot, 'd'), '--exec-root', join(emptyRoot, 'x'), '-H', `unix://${join(emptyRoot, 's.sock')}`, '--config-file', join(d.dataRoot, '..', 'none.json'), '--bridge', `${d.bridge}e`];
     const empty: number[] = [];
     for (let i = 0; i < 7; i++) empty.push(await timeStart(emptyArgs, join(emptyRoot, 's.sock')));
     const go: number[] = [];

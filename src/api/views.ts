@@ -1,6 +1,7 @@
 // Records turned into the JSON shapes of the Engine API (ContainerInspectResponse,
 // ContainerSummary). Presentation only.
 import type { ContainerRecord } from '../container/record.ts';
+import { portMap } from '../network/ports.ts';
 import { humanDuration, isZeroTime } from '../util/time.ts';
 
 export function containerStatusText(rec: ContainerRecord, now = Date.now()): string {
@@ -28,25 +29,38 @@ export function containerStatusText(rec: ContainerRecord, now = Date.now()): str
 }
 
 function networks(rec: ContainerRecord): Record<string, unknown> {
-  const name = rec.HostConfig.NetworkMode || 'bridge';
+  // container:<id> modes have no network of their own (dockerd shows none).
+  return structuredClone(rec.NetworkSettings?.Networks ?? {});
+}
+
+/** NetworkSettings.Ports: while it runs, every exposed or published port; else empty. */
+function ports(rec: ContainerRecord): Record<string, unknown> {
+  if (!rec.NetworkSettings?.SandboxKey) return {};
+  return portMap(rec.Config.ExposedPorts, rec.NetworkSettings.Published ?? []);
+}
+
+/** The summary's Ports (docker ps): published ones with their host side, exposed ones bare. */
+function summaryPorts(rec: ContainerRecord): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  const published = rec.NetworkSettings?.SandboxKey ? rec.NetworkSettings.Published ?? [] : [];
+  for (const p of published) out.push({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto });
+  for (const key of Object.keys(rec.Config.ExposedPorts ?? {})) {
+    const [port, proto = 'tcp'] = key.split('/');
+    if (published.some((p) => p.containerPort === Number(port) && p.proto === proto)) continue;
+    out.push({ PrivatePort: Number(port), Type: proto });
+  }
+  return out;
+}
+
+/** The deprecated top-level fields: the default bridge's endpoint, as dockerd fills them. */
+function legacyEndpoint(rec: ContainerRecord): Record<string, unknown> {
+  const e = rec.NetworkSettings?.Networks.bridge;
   return {
-    [name]: {
-      IPAMConfig: null,
-      Links: null,
-      Aliases: null,
-      MacAddress: '',
-      DriverOpts: null,
-      GwPriority: 0,
-      NetworkID: '',
-      EndpointID: '',
-      Gateway: '',
-      IPAddress: '',
-      IPPrefixLen: 0,
-      IPv6Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      DNSNames: null,
-    },
+    EndpointID: e?.EndpointID ?? '',
+    Gateway: e?.Gateway ?? '',
+    IPAddress: e?.IPAddress ?? '',
+    IPPrefixLen: e?.IPPrefixLen ?? 0,
+    MacAddress: e?.IPAddress ? e.MacAddress : '',
   };
 }
 
@@ -70,22 +84,18 @@ export function containerInspect(rec: ContainerRecord, graph: Record<string, str
     Config: rec.Config,
     NetworkSettings: {
       Bridge: '',
-      SandboxID: '',
-      SandboxKey: '',
-      Ports: {},
+      SandboxID: rec.NetworkSettings?.SandboxID ?? '',
+      SandboxKey: rec.NetworkSettings?.SandboxKey ?? '',
+      Ports: ports(rec),
       HairpinMode: false,
       LinkLocalIPv6Address: '',
       LinkLocalIPv6PrefixLen: 0,
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
       IPv6Gateway: '',
-      MacAddress: '',
+      ...legacyEndpoint(rec),
       Networks: networks(rec),
     },
   };
@@ -104,7 +114,7 @@ export function containerSummary(rec: ContainerRecord, size?: { rw: number; root
     ImageID: rec.Image,
     Command: [rec.Path, ...rec.Args].join(' '),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: [],
+    Ports: summaryPorts(rec),
     Labels: rec.Config.Labels ?? {},
     State: rec.State.Status,
     Status: containerStatusText(rec),

@@ -59,14 +59,10 @@ export function commandOf(c: { Cmd?: string[] | null; Entrypoint?: string[] | nu
 }
 
 const DEFAULT_SHM = 64 * 1024 * 1024;
-const NETWORK_MODES_NOW = new Set(['', 'default', 'bridge', 'none', 'host']);
 
 export function normalizeHostConfig(h: HostConfig | undefined): HostConfig {
   const hc: HostConfig = { ...(h ?? {}) } as HostConfig;
   if (!hc.NetworkMode || hc.NetworkMode === 'default') hc.NetworkMode = 'bridge';
-  if (!NETWORK_MODES_NOW.has(hc.NetworkMode) && !hc.NetworkMode.startsWith('container:')) {
-    throw badParameter(`network mode "${hc.NetworkMode}" is not supported yet (berth supports bridge, none, host and container:<name|id>)`);
-  }
   if (!hc.ShmSize) hc.ShmSize = DEFAULT_SHM;
   else if (hc.ShmSize < 0) throw badParameter('SHM size can not be less than 0');
   // Docker checks AutoRemove before the policy itself.

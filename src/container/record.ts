@@ -2,6 +2,7 @@
 // <data-root>/containers/<id>/config.v2.json (written atomically).
 import type { ContainerConfig, HostConfig } from '../runtime/types.ts';
 import type { HealthState } from './health.ts';
+import type { ContainerNetworkSettings } from '../network/endpoint.ts';
 import { ZERO_TIME } from '../util/time.ts';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -43,6 +44,8 @@ export interface ContainerRecord {
   Runtime: string;
   Config: ContainerConfig;
   HostConfig: HostConfig;
+  /** Its networks: asked at create, filled in while it runs. */
+  NetworkSettings?: ContainerNetworkSettings;
   /** The image's top layer chain id: the parent of the container's writable snapshot. */
   SnapshotParent?: string;
   /** Stopped or killed by a user since its last start: `unless-stopped` stays down, also

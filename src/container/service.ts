@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ContainerConfig, HostConfig } from '../runtime/types.ts';
+import type { EndpointRequest } from '../network/endpoint.ts';
 import type { ContainerEventSink, ContainerRecord } from './record.ts';
 import { initialState, isActive } from './record.ts';
 import { ContainerStore } from './store.ts';
@@ -20,7 +21,7 @@ import { pruneCandidates, type Filters } from './list.ts';
 import type { TaskRunner, Task, ExitStatus } from './task.ts';
 import type { RuntimeDriver } from '../runtime/runtime.ts';
 import { blockIOResources, cpuResources, memoryResources, pidsResources } from '../runtime/resources.ts';
-import { EngineError, badParameter, conflict, notModified, systemError } from '../util/errors.ts';
+import { EngineError, badParameter, conflict, notFound, notModified, systemError } from '../util/errors.ts';
 import { newId } from '../util/ids.ts';
 import { log } from '../util/log.ts';
 import { ZERO_TIME, isZeroTime, rfc3339Nano } from '../util/time.ts';
@@ -110,6 +111,8 @@ export class ContainerService {
   onStopped: ((rec: ContainerRecord) => void) | undefined;
   /** After a pause or an unpause (health checks rest while a container is frozen). */
   onPauseChange: ((rec: ContainerRecord, paused: boolean) => void) | undefined;
+  /** Checks a create's network part and records the endpoints asked for (networking). */
+  networkAtCreate: ((rec: ContainerRecord, endpoints: Record<string, EndpointRequest | null> | null | undefined) => void) | undefined;
 
   constructor(store: ContainerStore, images: ImageSource, tasks: TaskRunner) {
     this.store = store;
@@ -159,8 +162,10 @@ export class ContainerService {
    * Re-attaches to containers that kept running while the daemon was down, records the
    * exits it missed, and then applies restart policies as dockerd does at its start.
    */
-  async init(): Promise<void> {
+  async init(beforeRestore?: () => Promise<void>): Promise<void> {
     await this.store.init();
+    // Networking re-adopts what the records say runs before exits found now undo it.
+    await beforeRestore?.();
     const all = this.store.list();
     await this.tasks.cleanupOrphans(new Set(all.map((r) => r.Id)), new Set(all.filter((r) => isActive(r)).map((r) => r.Id)));
     const toStart: ContainerRecord[] = [];
@@ -225,8 +230,10 @@ export class ContainerService {
   // ---- create ----
 
   async create(body: ContainerConfig & { HostConfig?: HostConfig }, name?: string): Promise<{ Id: string; Warnings: string[] }> {
-    // NetworkingConfig is not kept yet: endpoints come with networking (issue 5).
-    const { HostConfig: hostConfigIn, NetworkingConfig: _networking, ...userConfig } = body as ContainerConfig & { HostConfig?: HostConfig; NetworkingConfig?: unknown };
+    const { HostConfig: hostConfigIn, NetworkingConfig: networking, ...userConfig } = body as ContainerConfig & {
+      HostConfig?: HostConfig;
+      NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointRequest | null> | null } | null;
+    };
     if (!userConfig.Image) throw badParameter('config cannot be empty in order to create a container');
     const hostConfig = normalizeHostConfig(hostConfigIn);
     const namespaceWarnings = checkNamespaceConflicts(userConfig, hostConfig);
@@ -274,6 +281,7 @@ export class ContainerService {
       HostConfig: hostConfig,
       SnapshotParent: image.chainId,
     };
+    this.networkAtCreate?.(rec, networking?.EndpointsConfig);
     try {
       await fsp.mkdir(dir, { mode: 0o710 });
       await this.tasks.prepare(rec);
@@ -730,6 +738,16 @@ export class ContainerService {
   }
 
   // ---- remove, prune ----
+
+  /** Runs `fn` on a container's record under its lock and saves what it changed (network connect). */
+  async changeRecord(ref: string, fn: (rec: ContainerRecord) => Promise<void>): Promise<void> {
+    const rec = this.store.get(ref);
+    await this.locked(rec.Id, async () => {
+      if (!this.store.find(rec.Id)) throw notFound(`No such container: ${ref}`);
+      await fn(rec);
+      await this.store.save(rec);
+    });
+  }
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.store.get(ref);

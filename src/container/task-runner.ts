@@ -50,6 +50,20 @@ export interface TaskRunnerOptions {
   initPath?: string;
   /** Daemon --init / daemon.json "init": the default when HostConfig.Init is unset. */
   init?: boolean;
+  /** Bridge and user networks: made before the runtime starts a container, undone at its exit. */
+  networking?: TaskNetworking;
+}
+
+/** What the runner needs of networking (src/network/container-networking.ts). */
+export interface TaskNetworking {
+  /** Whether setup() has anything to do for this container. */
+  wantsSandbox(rec: ContainerRecord): boolean;
+  /**
+   * The network namespace the container joins (undefined: none of berth's), ready to use;
+   * with `pid`, the namespace of that created process is made ready instead.
+   */
+  setup(rec: ContainerRecord, pid?: number): Promise<string | undefined>;
+  teardown(rec: ContainerRecord): Promise<void>;
 }
 
 const HOSTS = `127.0.0.1\tlocalhost
@@ -141,8 +155,16 @@ export class ContainerTaskRunner implements TaskRunner {
       ...[f.pid, f.exit, f.socket, f.runtimeLog].map((p) => fsp.rm(p, { force: true })),
     ]);
     await openBundlePath(this.o.idMapping, this.o.execRoot, f.bundle);
-    await mountAll(mounts, f.rootfs);
+    const userns = usernsFor(rec.HostConfig, this.o.idMapping);
+    // Under a user namespace the runtime makes the network namespace (so that the container
+    // may mount /sys), and the network is plugged in between the runtime's create and start.
+    const lateNetwork = !!userns && !!this.o.networking?.wantsSandbox(rec);
+    // Otherwise the network is made while the rootfs is mounted: they need nothing of each other.
+    const netns = lateNetwork ? undefined : this.o.networking?.setup(rec);
+    const mounted = await Promise.allSettled([mountAll(mounts, f.rootfs), netns]);
     try {
+      for (const r of mounted) if (r.status === 'rejected') throw r.reason;
+      const netnsPath = await netns;
       const shm = await this.sharedShm(rec, joins);
       const spec = await generateSpec(
         {
@@ -150,12 +172,13 @@ export class ContainerTaskRunner implements TaskRunner {
           // --network container:X: X's hostname and /etc files (dockerd's initializeNetworking).
           config: joins?.network ? { ...rec.Config, Hostname: joins.network.hostname, Domainname: joins.network.domainname } : rec.Config,
           namespacePaths: joins?.namespacePaths,
+          netnsPath,
           // HostConfig.Init unset means the daemon's default, decided at each start as dockerd does.
           hostConfig: { ...rec.HostConfig, Init: rec.HostConfig.Init ?? this.o.init === true },
           rootfs: f.rootfs,
           initPath: findInitBinary(this.o.initPath),
           cgroupsPath: containerCgroupPath(this.o.cgroupParent, rec.HostConfig, rec.Id),
-          userns: usernsFor(rec.HostConfig, this.o.idMapping),
+          userns,
           extraMounts: shm ? [shm] : undefined,
           etcFiles: joins?.network
             ? { hostname: joins.network.hostnamePath, hosts: joins.network.hostsPath, resolvConf: joins.network.resolvConfPath }
@@ -178,19 +201,21 @@ export class ContainerTaskRunner implements TaskRunner {
         stdin: !!rec.Config.OpenStdin,
         tty: !!rec.Config.Tty,
         // startAndWait() asks for the start at once: this only picks create + start.
-        waitStart: !runsDetached(driver),
+        waitStart: lateNetwork || !runsDetached(driver),
       });
       pipeOutput(conn, out);
       try {
+        if (lateNetwork) await this.o.networking!.setup(rec, await createdPid(conn));
         const { pid } = await startAndWait(conn);
         return this.task(rec.Id, driver, conn, pid);
       } catch (err) {
         conn.close();
+        if (err instanceof EngineError) throw err; // the network's own (a port in use, …)
         const reason = err instanceof Error ? err.message : await runtimeError(f.runtimeLog);
         throw new EngineError(400, `failed to create task for container: failed to create shim task: OCI runtime create failed: ${reason}: unknown`);
       }
     } catch (err) {
-      await this.cleanupRun(rec.Id, driver).catch(() => undefined);
+      await this.cleanupRun(rec, driver).catch(() => undefined);
       throw err;
     }
   }
@@ -257,10 +282,11 @@ export class ContainerTaskRunner implements TaskRunner {
   }
 
   async cleanup(rec: ContainerRecord): Promise<void> {
-    await this.cleanupRun(rec.Id, this.o.runtimes.get(rec.Runtime));
+    await this.cleanupRun(rec, this.o.runtimes.get(rec.Runtime));
   }
 
-  private async cleanupRun(id: string, driver: RuntimeDriver | undefined): Promise<void> {
+  private async cleanupRun(rec: ContainerRecord, driver: RuntimeDriver | undefined): Promise<void> {
+    const id = rec.Id;
     // After a reported exit the monitor deletes; the delete needs neither the bundle nor the
     // rootfs. Without one (the monitor was killed, or the start failed) the container may
     // still run: the delete (--force) ends it before its rootfs goes.
@@ -268,6 +294,8 @@ export class ContainerTaskRunner implements TaskRunner {
       this.deleteInBackground(id, driver);
       await this.deleting.get(id);
     }
+    // The namespace goes after the runtime's delete: no process of the container is left in it.
+    await this.o.networking?.teardown(rec);
     await unmount(this.files(id).rootfs);
     await unmount(this.files(id).shm);
   }
@@ -437,6 +465,27 @@ function loggingOf(rec: ContainerRecord): MonitorLogOptions | undefined {
   } catch (err) {
     throw new Error(`failed to create task for container: failed to initialize logging driver: ${(err as Error).message}`);
   }
+}
+
+/** The pid of the runtime's created (not yet started) container; rejects if it fails first. */
+function createdPid(conn: MonitorConnection): Promise<number> {
+  return new Promise((resolve, reject) => {
+    if (conn.pid && conn.state === 'created') return resolve(conn.pid);
+    const done = (err?: Error, pid?: number) => {
+      conn.off('created', onCreated);
+      conn.off('failed', onFail);
+      conn.off('exited', onFail);
+      conn.off('close', onFail);
+      if (err) reject(err);
+      else resolve(pid!);
+    };
+    const onCreated = (pid: number) => done(undefined, pid);
+    const onFail = () => done(new Error('container runtime failed before the container was created'));
+    conn.on('created', onCreated);
+    conn.on('failed', onFail);
+    conn.on('exited', onFail);
+    conn.on('close', onFail);
+  });
 }
 
 /** runc's `run --detach` is one process where `create` + `start` are two; other runtimes

@@ -29,6 +29,10 @@ export interface DaemonConfig {
   init: boolean;
   /** --init-path: the init binary (default: docker-init or tini-static on PATH). */
   initPath?: string;
+  /** --bridge: the default bridge network's Linux bridge (dockerd's docker0). */
+  bridge: string;
+  /** --bip: the default bridge's address and subnet, e.g. 172.20.0.1/16 (else one is chosen). */
+  bip?: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -44,6 +48,7 @@ export const DEFAULTS: DaemonConfig = {
   logDefault: { Type: 'json-file', Config: {} },
   usernsRemap: '',
   init: false,
+  bridge: 'berth0',
 };
 
 export const USAGE = `Usage:	berthd [OPTIONS]
@@ -65,6 +70,8 @@ Options:
       --userns-remap string     User/Group setting for user namespaces
       --init                    Run an init in the container to forward signals and reap processes
       --init-path string        Path to the docker-init binary
+  -b, --bridge string           Attach containers to a network bridge (default "berth0")
+      --bip string              Specify network bridge IP
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -v, --version                 Print version information and quit
 `;
@@ -85,6 +92,8 @@ interface FileConfig {
   'userns-remap'?: string;
   init?: boolean;
   'init-path'?: string;
+  bridge?: string;
+  bip?: string;
 }
 
 /** Flags override daemon.json, which overrides the defaults (as dockerd, minus its conflict errors). */
@@ -135,6 +144,16 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
       }
       case '--cgroup-parent':
         flags.cgroupParent = next();
+        break;
+      case '-b':
+      case '--bridge': {
+        const v = next();
+        if (!/^[A-Za-z0-9_.-]{1,15}$/.test(v)) throw new UsageError(`invalid bridge name "${v}": at most 15 letters, digits, '_', '.' or '-'`);
+        flags.bridge = v;
+        break;
+      }
+      case '--bip':
+        flags.bip = next();
         break;
       case '--live-restore':
         flags.liveRestore = value === undefined ? true : value === 'true';
@@ -193,6 +212,8 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
     usernsRemap: flags.usernsRemap ?? file['userns-remap'] ?? DEFAULTS.usernsRemap,
     init: flags.init ?? file.init ?? DEFAULTS.init,
     initPath: flags.initPath ?? file['init-path'],
+    bridge: flags.bridge ?? file.bridge ?? DEFAULTS.bridge,
+    bip: flags.bip ?? file.bip,
   };
 }
 

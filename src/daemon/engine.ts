@@ -21,6 +21,9 @@ import { shifter } from '../runtime/userns.ts';
 import { newId } from '../util/ids.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { log } from '../util/log.ts';
+import { NetworkService } from '../network/service.ts';
+import { ContainerNetworking } from '../network/container-networking.ts';
+import { configureDefaultBridge, hostAwareAllocator } from '../network/default-bridge.ts';
 
 export class Engine {
   readonly config: DaemonConfig;
@@ -36,12 +39,15 @@ export class Engine {
   readonly containerEvents: ContainerEventSink;
   readonly runtimes: Map<string, RuntimeDriver>;
   readonly host: HostFacts;
+  readonly networks: NetworkService;
+  readonly networking: ContainerNetworking;
   private readonly tasks: ContainerTaskRunner;
 
-  private constructor(config: DaemonConfig, id: string, host: HostFacts) {
+  private constructor(config: DaemonConfig, id: string, host: HostFacts, networks: NetworkService) {
     this.config = config;
     this.id = id;
     this.host = host;
+    this.networks = networks;
     this.content = new ContentStore(join(config.dataRoot, 'content'));
     this.snapshotter = new OverlaySnapshotter(join(config.dataRoot, 'overlay2'), { mapIds: config.idMapping && shifter(config.idMapping) });
     this.images = new ImageStore(join(config.dataRoot, 'image'), this.content, this.snapshotter);
@@ -49,6 +55,8 @@ export class Engine {
     for (const [name, rt] of Object.entries(config.runtimes)) {
       this.runtimes.set(name, new OciRuntimeCli(name, resolveBinary(rt.path), join(config.execRoot, 'runtime', name), rt.runtimeArgs));
     }
+    const store = new ContainerStore(join(config.dataRoot, 'containers'));
+    const networking = (this.networking = new ContainerNetworking({ networks, containers: store, execRoot: config.execRoot }));
     const tasks = (this.tasks = new ContainerTaskRunner({
       execRoot: config.execRoot,
       snapshotter: this.snapshotter,
@@ -58,9 +66,13 @@ export class Engine {
       idMapping: config.idMapping,
       init: config.init,
       initPath: config.initPath,
+      networking,
     }));
     const source: ImageSource = this.images;
-    this.containers = new ContainerService(new ContainerStore(join(config.dataRoot, 'containers')), source, tasks);
+    this.containers = new ContainerService(store, source, tasks);
+    this.containers.networkAtCreate = (rec, endpoints) => networking.atCreate(rec, endpoints);
+    networks.onCreated = (n) => networking.networkCreated(n.Id);
+    networks.onRemoved = (n) => networking.networkRemoving(n);
     this.containers.defaultRuntime = config.defaultRuntime;
     this.containers.logDefault = config.logDefault;
     this.containers.runtimes = this.runtimes;
@@ -70,7 +82,6 @@ export class Engine {
     this.containers.events = events;
     this.images.onEvent = imageEventSink(this.events, (id) => this.images.get(id)?.config.config?.Labels ?? undefined);
     const exec = (this.exec = new ExecService({ execRoot: config.execRoot, runtimes: this.runtimes, containers: this.containers.store, host, events }));
-    const store = this.containers.store;
     const health = (this.health = new HealthMonitor({ exec, save: (rec) => store.save(rec), events }));
     // Health checks follow the runs; execs go with their container.
     this.containers.onRunning = (rec) => health.start(rec);
@@ -91,11 +102,13 @@ export class Engine {
       id = newId();
       await writeFileAtomic(idFile, id, 0o600);
     }
-    const engine = new Engine(config, id.trim(), await hostFacts());
+    const networks = await NetworkService.open(join(config.dataRoot, 'network'), hostAwareAllocator);
+    await configureDefaultBridge(networks, config.bridge, config.bip);
+    const engine = new Engine(config, id.trim(), await hostFacts(), networks);
     await engine.content.init();
     await engine.snapshotter.init();
     await engine.images.init();
-    await engine.containers.init();
+    await engine.containers.init(() => engine.networking.init());
     await engine.exec.init();
     // Snapshots left by images force-removed while containers used them, or by a crash.
     await engine.collectLayers();
@@ -104,6 +117,11 @@ export class Engine {
       void engine.collectLayers();
     };
     return engine;
+  }
+
+  /** Daemon stop, after the containers' own shutdown. */
+  async shutdown(): Promise<void> {
+    await this.networking.shutdown().catch((err) => log.warn('network shutdown failed', { error: err }));
   }
 
   /** Waits for background work (runtime deletes, removals) before the daemon exits. */

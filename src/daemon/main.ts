@@ -13,7 +13,6 @@ import { statsRoutes } from '../api/routes/stats.ts';
 import { eventsRoutes } from '../api/routes/events.ts';
 import { explainRoutes } from '../api/routes/explain.ts';
 import { networkRoutes } from '../api/routes/networks.ts';
-import { NetworkService } from '../network/service.ts';
 import { ContainerStatsService } from '../container/stats.ts';
 import { detectCgroupLayout } from '../cgroup/layout.ts';
 import { cgroupProcs } from '../cgroup/procs.ts';
@@ -90,7 +89,15 @@ async function main(argv: string[]): Promise<number> {
   });
   eventsRoutes(api.router, { bus: engine.events });
   explainRoutes(api.router, { store: engine.containers.store, layout: cgroupLayout, cgroupParent: config.cgroupParent, host: engine.host, execRoot: config.execRoot });
-  networkRoutes(api.router, { networks: await NetworkService.open(`${config.dataRoot}/network`), findContainer: (ref) => { const c = engine.containers.store.find(ref); return c && { id: c.Id, name: c.Name }; } });
+  networkRoutes(api.router, {
+    networks: engine.networks,
+    findContainer: (ref) => {
+      const c = engine.containers.store.find(ref);
+      return c && { id: c.Id, name: c.Name };
+    },
+    connect: (ref, network, req) => engine.containers.changeRecord(ref, (rec) => engine.networking.connect(rec, network, req)),
+    disconnect: (ref, network, force) => engine.containers.changeRecord(ref, (rec) => engine.networking.disconnect(rec, network, force)),
+  });
   for (const host of config.hosts) {
     await api.listen(host);
     log.info('API listen on ' + host.replace(/^unix:\/\//, ''));
@@ -105,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
     await api.close();
     if (!config.liveRestore) await engine.containers.shutdown();
     await engine.settled();
+    await engine.shutdown();
     await pidFile.release();
     log.info('Daemon shutdown complete');
     process.exit(0);

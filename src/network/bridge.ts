@@ -6,6 +6,9 @@ import { systemError } from '../util/errors.ts';
 import { getLink, ip, listLinks, runTool } from './netns.ts';
 
 export const BRIDGE_ALIAS_PREFIX = 'berth-bridge:';
+/** Every berth bridge is in this interface group, so one firewall rule can keep the
+ * networks apart whatever their bridges are named. */
+export const BRIDGE_GROUP = 0x62657274;
 
 export interface BridgeOptions {
   /** interface name, at most 15 characters */
@@ -36,6 +39,7 @@ export async function ensureBridge(opts: BridgeOptions): Promise<boolean> {
     created = true;
     await ip(['link', 'set', 'dev', opts.name, 'alias', BRIDGE_ALIAS_PREFIX + opts.network]);
   }
+  await ip(['link', 'set', 'dev', opts.name, 'group', String(BRIDGE_GROUP)]);
   // `ip addr replace` is idempotent where `add` fails with "exists".
   await ip(['addr', 'replace', opts.address, 'dev', opts.name]);
   await ip(['link', 'set', 'dev', opts.name, 'up']);

@@ -1,15 +1,9 @@
-// The embedded DNS server (Docker's 127.0.0.11 resolver). One instance serves one scope
-// (normally one container): names of containers/aliases on that container's networks are
-// answered from the resolver callback, everything else is forwarded upstream.
+// The embedded DNS server (Docker's 127.0.0.11 resolver): names of containers and aliases
+// are answered from the resolver callback, everything else is forwarded upstream.
 //
-// Where it listens: the server takes already-bound sockets (or binds an address/port itself).
-// To serve a container, the sockets must be bound inside its network namespace; two ways:
-//  - dns-main.ts run under `ip netns exec <ns>` / `nsenter --net=` as its own process, or
-//  - bindDnsSocketsInNetns() (dns-netns-sockets.ts): a short-lived child binds them in the
-//    netns and hands them to the daemon, which then runs `new DnsServer({ ..., udp, tcp })`
-//    with a live resolver callback (preferred: no second process to supervise).
-// Like Docker, bind random ports on 127.0.0.11 in the netns and redirect port 53 there with
-// an nft table inside that netns (harmless to the host, gone with the netns).
+// Where it listens: berthd runs one per user network on the network's gateway address
+// (network-dns.ts); inside each container an nft table redirects 127.0.0.11:53 there, and
+// the resolver tells the askers apart by their source address.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import {
@@ -32,8 +26,10 @@ export interface DnsServerOptions {
   resolver: DnsResolver;
   /** Passed to the resolver: which container/network this server answers for. */
   scope?: string;
-  /** Where to forward other names; [] means answer NXDOMAIN for them. */
-  upstreams?: Upstream[];
+  /** Where to forward other names (a function is asked per query, so resolv.conf edits apply). */
+  upstreams?: Upstream[] | (() => Upstream[]);
+  /** Answer for names we cannot forward for lack of upstreams: NXDOMAIN unless set (Docker: SERVFAIL). */
+  noUpstreamRcode?: number;
   /** Per-upstream, per-transport timeout. */
   upstreamTimeoutMs?: number;
   /** TTL of the records we answer ourselves (Docker uses 600). */
@@ -182,8 +178,11 @@ export class DnsServer {
         return this.localReply(query, answers);
       }
     }
-    const upstreams = this.opts.upstreams ?? [];
-    if (upstreams.length === 0) return this.errorReply(query.id, 0, query.flags.rd, RCODE.NXDOMAIN, query);
+    const configured = this.opts.upstreams ?? [];
+    const upstreams = typeof configured === 'function' ? configured() : configured;
+    if (upstreams.length === 0) {
+      return this.errorReply(query.id, 0, query.flags.rd, this.opts.noUpstreamRcode ?? RCODE.NXDOMAIN, query);
+    }
     const reply = await forwardQuery(upstreams, raw, this.opts.upstreamTimeoutMs ?? 2000);
     if (!reply) return this.errorReply(query.id, 0, query.flags.rd, RCODE.SERVFAIL, query);
     return reply;

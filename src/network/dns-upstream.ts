@@ -3,29 +3,9 @@
 // the upstream sets TC, as resolvers do (RFC 7766).
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
 import { peekHeader } from './dns-codec.ts';
 
 export interface Upstream { address: string; port: number }
-
-/** Nameservers from a resolv.conf, minus loopback ones (unreachable from a container's netns). */
-export function upstreamsFromResolvConf(path = '/etc/resolv.conf'): Upstream[] {
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch { return []; }
-  const out: Upstream[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const address = m[1]!.replace(/%.*$/, ''); // drop an IPv6 zone
-    if (net.isIP(address) === 0 || isLoopback(address)) continue;
-    out.push({ address, port: 53 });
-  }
-  return out;
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1';
-}
 
 function sameId(query: Buffer, reply: Buffer): boolean {
   return reply.length >= 12 && reply.readUInt16BE(0) === query.readUInt16BE(0);

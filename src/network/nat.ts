@@ -6,6 +6,7 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { systemError } from '../util/errors.ts';
+import { BRIDGE_GROUP } from './bridge.ts';
 import { mustRun, runTool } from './netns.ts';
 import { formatCidr, parseCidr } from './subnets.ts';
 
@@ -15,6 +16,8 @@ export interface NatOptions {
   subnet: string;
   /** --internal: no masquerade, and traffic between the bridge and elsewhere is dropped */
   internal?: boolean;
+  /** com.docker.network.bridge.enable_ip_masquerade (default true) */
+  masquerade?: boolean;
 }
 
 export function natTableName(bridge: string): string {
@@ -48,10 +51,12 @@ export async function applyNat(opts: NatOptions): Promise<void> {
     : [
         '  chain postrouting {',
         '    type nat hook postrouting priority srcnat; policy accept;',
-        `    ip saddr ${subnet} oifname != ${br} masquerade`,
+        ...(opts.masquerade === false ? [] : [`    ip saddr ${subnet} oifname != ${br} masquerade`]),
         '  }',
         '  chain forward {',
         '    type filter hook forward priority filter; policy accept;',
+        // Networks are isolated from each other: nothing from this bridge to another of berth's.
+        `    iifname ${br} oifgroup ${BRIDGE_GROUP} oifname != ${br} drop`,
         `    iifname ${br} accept`,
         `    oifname ${br} ct state established,related accept`,
         '  }',

@@ -27,6 +27,10 @@ export const defaultAllocator: SubnetAllocator = (inUse) => {
 export class NetworkService {
   readonly store: NetworkStore;
   allocate: SubnetAllocator;
+  /** Makes a new network's kernel side; a failure undoes the create. */
+  onCreated: ((n: NetworkRecord) => Promise<void>) | undefined;
+  /** Removes a network's kernel side, after its record is gone. */
+  onRemoved: ((n: NetworkRecord) => Promise<void>) | undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(store: NetworkStore, allocate: SubnetAllocator) {
@@ -115,6 +119,13 @@ export class NetworkService {
         Labels: { ...(req.Labels ?? {}) },
       };
       await this.store.save(rec);
+      try {
+        await this.onCreated?.(rec);
+      } catch (err) {
+        await this.store.delete(id);
+        await this.onRemoved?.(rec).catch(() => undefined);
+        throw err;
+      }
       return { Id: id, Warning: '' };
     });
   }
@@ -174,6 +185,7 @@ export class NetworkService {
         throw forbidden(`error while removing network: network ${n.Name} has active endpoints (name:"${e.Name}" id:"${ids[0].slice(0, 12)}")`);
       }
       await this.store.delete(n.Id);
+      await this.onRemoved?.(n);
     });
   }
 

@@ -22,6 +22,8 @@ export interface TestDaemon {
   dataRoot: string;
   execRoot: string;
   cgroupParent: string;
+  /** Its default bridge's Linux bridge (--bridge). */
+  bridge: string;
   proc: ChildProcess;
   /** Runs the real docker CLI against this daemon. */
   docker(args: string[], opts?: { input?: string | Buffer; timeoutMs?: number }): Promise<RunResult>;
@@ -74,7 +76,9 @@ export async function startDaemon(opts: { loadBusybox?: boolean; extraArgs?: str
   const socket = join(base, 'berth.sock');
   const cgroupParent = `/berth-test-${tag}`;
   const host = `unix://${socket}`;
-  const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', host, '--cgroup-parent', cgroupParent, '--config-file', join(base, 'daemon.json'), ...(opts.extraArgs ?? [])];
+  // Its own default bridge too: test daemons never share one, nor berth0.
+  const bridge = `bt${tag}`;
+  const args = ['--data-root', dataRoot, '--exec-root', execRoot, '-H', host, '--cgroup-parent', cgroupParent, '--config-file', join(base, 'daemon.json'), '--bridge', bridge, ...(opts.extraArgs ?? [])];
   const logPath = join(base, 'berthd.log');
   if (opts.daemonJson !== undefined) await fsp.writeFile(join(base, 'daemon.json'), JSON.stringify(opts.daemonJson));
   let proc!: ChildProcess;
@@ -92,6 +96,7 @@ export async function startDaemon(opts: { loadBusybox?: boolean; extraArgs?: str
     dataRoot,
     execRoot,
     cgroupParent,
+    bridge,
     get proc() {
       return proc;
     },
@@ -134,6 +139,7 @@ export async function startDaemon(opts: { loadBusybox?: boolean; extraArgs?: str
 
 /** Unmounts whatever a test daemon left mounted under its roots, then removes them. */
 export async function cleanupRoots(base: string, execRoot: string, cgroupParent: string): Promise<void> {
+  await removeNetworking(base);
   const mounts = (await fsp.readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(base));
   for (const m of mounts.sort().reverse()) await run('umount', ['-l', m]);
   const runcRoots = join(execRoot, 'runtime');
@@ -144,6 +150,37 @@ export async function cleanupRoots(base: string, execRoot: string, cgroupParent:
   }
   await removeCgroups(cgroupParent);
   if (!process.env.BERTH_KEEP_TEST_LOGS) await fsp.rm(base, { recursive: true, force: true });
+}
+
+/**
+ * What a daemon that died before its shutdown left of its networking (a stopped berthd
+ * removes its own): the namespaces of its containers, their veths, its bridges and their
+ * nft tables, found from the records under its roots.
+ */
+async function removeNetworking(base: string): Promise<void> {
+  const dataRoots = [join(base, 'data'), ...(await fsp.readdir(join(base, 'data')).catch(() => [] as string[])).filter((d) => /^\d+\.\d+$/.test(d)).map((d) => join(base, 'data', d))];
+  for (const root of dataRoots) {
+    for (const id of await fsp.readdir(join(root, 'containers')).catch(() => [] as string[])) {
+      await run('ip', ['netns', 'delete', `berth-${id.slice(0, 16)}`]);
+    }
+    const links = JSON.parse((await run('ip', ['-j', '-d', 'link', 'show'])).stdout || '[]') as Array<{ ifname: string; ifalias?: string }>;
+    const ids = new Set(await fsp.readdir(join(root, 'containers')).catch(() => [] as string[]));
+    for (const l of links) {
+      const m = /^berth-veth:([0-9a-f]{64}):/.exec(l.ifalias ?? '');
+      if (m && ids.has(m[1]!)) await run('ip', ['link', 'del', l.ifname]);
+    }
+    for (const f of await fsp.readdir(join(root, 'network')).catch(() => [] as string[])) {
+      if (!f.endsWith('.json')) continue;
+      const n = JSON.parse(await fsp.readFile(join(root, 'network', f), 'utf8').catch(() => '{}')) as { Id?: string; Driver?: string; Options?: Record<string, string> };
+      if (n.Driver !== 'bridge' || !n.Id) continue;
+      const bridge = n.Options?.['com.docker.network.bridge.name'] || `br-${n.Id.slice(0, 12)}`;
+      const mine = links.find((l) => l.ifname === bridge && l.ifalias?.startsWith('berth-bridge:'));
+      if (!mine) continue;
+      await run('nft', ['delete', 'table', 'ip', `berth-${bridge}`]);
+      await run('nft', ['delete', 'table', 'ip', `berth-ports-${bridge}`]);
+      await run('ip', ['link', 'del', bridge]);
+    }
+  }
 }
 
 async function removeCgroups(parent: string): Promise<void> {

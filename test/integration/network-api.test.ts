@@ -63,15 +63,22 @@ test('docker network create/ls/inspect/rm/prune against berthd', async () => {
   assert.equal((await d.berth(['network', 'ls', '-q'])).stdout.trim().split('\n').length, 3);
 });
 
-test('connect and disconnect answer 501 until containers join networks in the kernel', async () => {
+test('connect and disconnect: recorded for a stopped container, refused with Docker\'s errors', async () => {
   const c = await d.api('POST', '/containers/create?name=netc', { Image: 'busybox', Cmd: ['true'] });
   assert.equal(c.status, 201, c.body);
   assert.equal((await d.api('POST', '/networks/create', { Name: 'cn', IPAM: { Config: [{ Subnet: '10.98.0.0/24' }] } })).status, 201);
-  const con = await d.docker(['network', 'connect', 'cn', 'netc']);
-  assert.equal(con.code, 1);
-  assert.equal(con.stderr, 'Error response from daemon: connecting containers to networks is not supported yet\n');
+  assert.equal((await d.docker(['network', 'connect', '--alias', 'db', 'cn', 'netc'])).code, 0);
+  const nets = (await d.api('GET', '/containers/netc/json')).json().NetworkSettings.Networks;
+  assert.deepEqual(Object.keys(nets), ['bridge', 'cn']);
+  assert.deepEqual(nets.cn.Aliases, ['db']);
+  assert.equal(nets.cn.IPAddress, '', 'no address until it runs');
+  const again = await d.docker(['network', 'connect', 'cn', 'netc']);
+  assert.equal(again.stderr, 'Error response from daemon: endpoint with name netc already exists in network cn\n');
+  const unknown = await d.docker(['network', 'connect', 'cn', 'nosuch']);
+  assert.equal(unknown.stderr, 'Error response from daemon: No such container: nosuch\n');
+  assert.equal((await d.docker(['network', 'disconnect', 'cn', 'netc'])).code, 0);
   const dis = await d.docker(['network', 'disconnect', 'cn', 'netc']);
-  assert.equal(dis.stderr, 'Error response from daemon: disconnecting containers from networks is not supported yet\n');
+  assert.match(dis.stderr, /^Error response from daemon: container [0-9a-f]{64} is not connected to network cn\n$/);
   assert.deepEqual((await d.api('GET', '/networks/cn')).json().Containers, {});
   assert.equal((await d.berth(['network', 'rm', 'cn'])).stdout, 'cn\n');
   assert.equal((await d.api('DELETE', `/containers/${c.json().Id}`)).status, 204);

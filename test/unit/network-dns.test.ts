@@ -2,10 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
   CLASS_IN, DnsFormatError, RCODE, TYPE, decodeMessage, emptyFlags, encodeMessage,
@@ -13,9 +9,6 @@ import {
 import type { DnsMessage } from '../../src/network/dns-codec.ts';
 import { DnsServer } from '../../src/network/dns-server.ts';
 import type { DnsResolver } from '../../src/network/dns-server.ts';
-import { upstreamsFromResolvConf } from '../../src/network/dns-upstream.ts';
-import { bindDnsSocketsInNetns } from '../../src/network/dns-netns-sockets.ts';
-import { installDnsRedirect, removeDnsRedirect } from '../../src/network/dns-redirect.ts';
 
 function query(name: string, type: number, id = 0x1234, edns = false): DnsMessage {
   return {
@@ -248,104 +241,5 @@ test('upstream timeout gives SERVFAIL', async () => {
   } finally { await new Promise<void>((r) => silent.close(() => r())); }
 });
 
-test('resolv.conf upstreams skip loopback nameservers', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'berth-dns-'));
-  try {
-    const f = path.join(dir, 'resolv.conf');
-    writeFileSync(f, '# x\nnameserver 127.0.0.53\nnameserver 10.1.2.3\nnameserver ::1\nnameserver fe80::1%eth0\nsearch lan\n');
-    assert.deepEqual(upstreamsFromResolvConf(f), [{ address: '10.1.2.3', port: 53 }, { address: 'fe80::1', port: 53 }]);
-    assert.deepEqual(upstreamsFromResolvConf(path.join(dir, 'missing')), []);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
-});
 
 // ---------- inside a network namespace ----------
-
-test('dns-main serves inside a network namespace (busybox nslookup)', async (t) => {
-  const ns = `bt-dns-${randomBytes(3).toString('hex')}`;
-  const dir = mkdtempSync(path.join(tmpdir(), 'berth-dns-'));
-  t.after(() => {
-    try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* never made, or already gone */ }
-    rmSync(dir, { recursive: true, force: true });
-  });
-  execFileSync('ip', ['netns', 'add', ns]);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  const records = path.join(dir, 'records.json');
-  writeFileSync(records, JSON.stringify({ names: { web: ['10.88.0.2'] }, upstreams: [] }));
-  const main = path.resolve(import.meta.dirname, '../../src/network/dns-main.ts');
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, main, '--listen', '127.0.0.1:0', '--records', records], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  t.after(async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGTERM'); await exited; } });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening \S+ (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`dns-main exited ${code}`)));
-  });
-  const ask = (name: string) => {
-    try {
-      return execFileSync('ip', ['netns', 'exec', ns, 'busybox', 'nslookup', '-type=a', name, `127.0.0.1:${port}`], { encoding: 'utf8' });
-    } catch (err) { return String((err as { stdout?: string }).stdout ?? err); }
-  };
-  const found = ask('web');
-  assert.match(found, /10\.88\.0\.2/);
-  assert.match(ask('missing'), /NXDOMAIN/);
-  // the host cannot reach the server: it lives only in the namespace
-  await assert.rejects(udpAsk(port, query('web', TYPE.A), 300));
-  // SIGHUP reloads names
-  writeFileSync(records, JSON.stringify({ names: { web: ['10.88.0.9'] }, upstreams: [] }));
-  child.kill('SIGHUP');
-  let reloaded = '';
-  for (let i = 0; i < 50 && !/10\.88\.0\.9/.test(reloaded); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    reloaded = ask('web');
-  }
-  assert.match(reloaded, /10\.88\.0\.9/);
-});
-
-test('daemon-side server on sockets bound inside a namespace (bindDnsSocketsInNetns)', async (t) => {
-  const ns = `bt-dns-${randomBytes(3).toString('hex')}`;
-  t.after(() => { try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* never made */ } });
-  execFileSync('ip', ['netns', 'add', ns]);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  const { udp, tcp, port } = await bindDnsSocketsInNetns(ns, '127.0.0.1', 0);
-  const server = new DnsServer({ resolver, scope: 'c1', upstreams: [], udp, tcp });
-  t.after(() => server.close());
-  assert.ok(port > 0);
-  // execFileSync would block our own event loop (which serves the query), so ask asynchronously
-  const ask = (name: string) => new Promise<string>((resolve) => {
-    const c = spawn('ip', ['netns', 'exec', ns, 'busybox', 'nslookup', '-type=a', name, `127.0.0.1:${port}`]);
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    c.on('close', () => resolve(out));
-  });
-  assert.match(await ask('db'), /10\.99\.0\.3/);
-  assert.match(await ask('nothing-here'), /NXDOMAIN/);
-  await assert.rejects(udpAsk(port, query('web', TYPE.A), 300));
-});
-
-test('127.0.0.11:53 inside the namespace reaches the server through the nft redirect', async (t) => {
-  const ns = `bt-dns-${randomBytes(3).toString('hex')}`;
-  t.after(() => { try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch { /* never made */ } });
-  execFileSync('ip', ['netns', 'add', ns]);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  const { udp, tcp, port } = await bindDnsSocketsInNetns(ns, '127.0.0.11', 0);
-  const server = new DnsServer({ resolver, scope: 'c1', upstreams: [], udp, tcp });
-  t.after(() => server.close());
-  installDnsRedirect(ns, '127.0.0.11', port, port);
-  installDnsRedirect(ns, '127.0.0.11', port, port); // idempotent
-  const ask = (name: string) => new Promise<string>((resolve) => {
-    const c = spawn('ip', ['netns', 'exec', ns, 'busybox', 'nslookup', '-type=a', name, '127.0.0.11']);
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    c.on('close', () => resolve(out));
-  });
-  assert.match(await ask('web'), /10\.88\.0\.2/);
-  const tables = execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'], { encoding: 'utf8' });
-  assert.match(tables, /table ip berth-dns/);
-  removeDnsRedirect(ns);
-  assert.doesNotMatch(execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'], { encoding: 'utf8' }), /berth-dns/);
-  removeDnsRedirect(ns); // removing twice is harmless
-});

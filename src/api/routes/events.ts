@@ -85,9 +85,10 @@ async function streamEvents(ctx: Context, bus: EventBus): Promise<void> {
     };
     if (until !== undefined) {
       const arm = () => {
-        const left = Number((until - nowNanos()) / 1_000_000n);
-        if (left <= 0) return finish();
-        timer = setTimeout(arm, Math.min(left, MAX_DELAY_MS));
+        const leftNs = until - nowNanos();
+        if (leftNs <= 0n) return finish();
+        // Rounded up: a timer never ends the stream before `until` (it fires again if early).
+        timer = setTimeout(arm, Math.min(Number((leftNs + 999_999n) / 1_000_000n), MAX_DELAY_MS));
       };
       arm();
     }

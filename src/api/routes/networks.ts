@@ -1,17 +1,18 @@
 // The /networks routes of the Engine API v1.50: list, inspect, create, remove, prune,
 // connect and disconnect, over the NetworkService.
 import type { Router } from '../router.ts';
-import { EngineError, badParameter, notFound } from '../../util/errors.ts';
+import { badParameter, notFound } from '../../util/errors.ts';
 import type { NetworkService } from '../../network/service.ts';
 import type { NetworkCreateRequest } from '../../network/types.ts';
-
-/** Whether containers' network endpoints exist in the kernel (the next step of issue 5). */
-const DATA_PLANE = false;
+import type { EndpointRequest } from '../../network/endpoint.ts';
 
 export interface NetworkRouteDeps {
   networks: NetworkService;
   /** Resolves a container reference (name, id, id prefix) to its id and name; undefined when unknown. */
   findContainer: (ref: string) => { id: string; name: string } | undefined;
+  /** Joins a container to a network (live when it runs). */
+  connect: (container: string, network: string, req: EndpointRequest) => Promise<void>;
+  disconnect: (container: string, network: string, force: boolean) => Promise<void>;
 }
 
 export function networkRoutes(r: Router, d: NetworkRouteDeps): void {
@@ -43,27 +44,27 @@ export function networkRoutes(r: Router, d: NetworkRouteDeps): void {
     ctx.send(204);
   });
 
-  // Endpoints are recorded by the service, but containers do not join networks in the
-  // kernel yet (the data plane is wired in the next step): until then, say so plainly.
   r.add('POST', '/networks/{id}/connect', async (ctx) => {
-    if (!DATA_PLANE) throw new EngineError(501, 'connecting containers to networks is not supported yet');
-    const body = await ctx.json<{ Container?: string; EndpointConfig?: { IPAddress?: string; MacAddress?: string; IPAMConfig?: { IPv4Address?: string } | null } | null }>();
+    const body = await ctx.json<{ Container?: string; EndpointConfig?: EndpointRequest | null }>();
     const c = container(body.Container);
-    const ep = body.EndpointConfig ?? {};
-    await svc.connect(ctx.params.id!, c, { ipv4Address: ep.IPAMConfig?.IPv4Address || undefined, macAddress: ep.MacAddress || undefined });
+    svc.get(ctx.params.id!);
+    await d.connect(c.id, ctx.params.id!, body.EndpointConfig ?? {});
     ctx.send(200);
   });
 
   r.add('POST', '/networks/{id}/disconnect', async (ctx) => {
-    if (!DATA_PLANE) throw new EngineError(501, 'disconnecting containers from networks is not supported yet');
     const body = await ctx.json<{ Container?: string; Force?: boolean }>();
     const ref = body.Container ?? '';
     if (!ref) throw badParameter('container is required');
-    svc.get(ctx.params.id!);
+    const n = svc.get(ctx.params.id!);
     const c = d.findContainer(ref);
-    // A forced disconnect also clears endpoints of containers that no longer exist.
-    if (!c && !body.Force) throw notFound(`No such container: ${ref}`);
-    await svc.disconnect(ctx.params.id!, c?.id ?? ref, !!body.Force);
+    if (c) {
+      await d.disconnect(c.id, n.Id, !!body.Force);
+    } else {
+      // A forced disconnect also clears endpoints of containers that no longer exist.
+      if (!body.Force) throw notFound(`No such container: ${ref}`);
+      await svc.disconnect(n.Id, ref, true);
+    }
     ctx.send(200);
   });
 

@@ -1,0 +1,436 @@
+// Containers on networks: what `run` asks for is checked at create, made in the kernel at
+// each start (sandbox, one endpoint per network, DNS, published ports, /etc files) and
+// undone at the exit. berthd's restart re-adopts what running containers hold and removes
+// what stopped ones left.
+//
+// The container service owns the records; this service fills in and clears their
+// NetworkSettings, and keeps the networks' endpoint lists (network inspect's Containers).
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import type { ContainerRecord } from '../container/record.ts';
+import { isActive } from '../container/record.ts';
+import { EngineError, badParameter, forbidden, notFound } from '../util/errors.ts';
+import { log } from '../util/log.ts';
+import { clearRuntime, newEndpointSettings, type ContainerNetworkSettings, type EndpointRequest, type EndpointSettings } from './endpoint.ts';
+import { hostsFile, parseExtraHost, resolvConf } from './etc-files.ts';
+import { NetworkDns, type DnsDirectory } from './network-dns.ts';
+import { bridgeNameOf, ensurePlane, ipv4Config, isBridgeNetwork, mtuFor, removePlane } from './plane.ts';
+import { PortPublisher, portRequests } from './ports.ts';
+import { createSandbox, deleteSandbox, listSandboxes, plugEndpoint, sandboxName, unplugEndpoint } from './sandbox.ts';
+import type { NetworkService } from './service.ts';
+import type { NetworkRecord } from './types.ts';
+import { listBerthVeths } from './veth.ts';
+
+export interface ContainerDirectory {
+  find(ref: string): ContainerRecord | undefined;
+  list(): ContainerRecord[];
+}
+
+export interface ContainerNetworkingOptions {
+  networks: NetworkService;
+  containers: ContainerDirectory;
+  execRoot: string;
+}
+
+/** Network modes that are not networks: the container gets no endpoint of berth's. */
+function isSpecialMode(mode: string): boolean {
+  return mode === 'host' || mode === 'none' || mode.startsWith('container:');
+}
+
+export function settingsOf(rec: ContainerRecord): ContainerNetworkSettings {
+  rec.NetworkSettings ??= { Networks: {}, SandboxID: '', SandboxKey: '' };
+  return rec.NetworkSettings;
+}
+
+export class ContainerNetworking {
+  private readonly o: ContainerNetworkingOptions;
+  readonly ports: PortPublisher;
+  readonly dns: NetworkDns;
+  /** Networks whose bridge and rules this daemon has made or checked. */
+  private readonly planes = new Set<string>();
+
+  constructor(o: ContainerNetworkingOptions) {
+    this.o = o;
+    this.ports = new PortPublisher({ table: `berth-ports-${bridgeNameOf(o.networks.get('bridge'))}` });
+    this.dns = new NetworkDns({ directory: this.directory(), stateFile: join(o.execRoot, 'network', 'dns-ports.json') });
+  }
+
+  // ---- create ----
+
+  /**
+   * dockerd's checks of the network part of a create, and the container's first
+   * NetworkSettings: its network mode's network first, then the others asked for.
+   */
+  atCreate(rec: ContainerRecord, endpoints: Record<string, EndpointRequest | null> | null | undefined): void {
+    const mode = rec.HostConfig.NetworkMode || 'bridge';
+    const ns: ContainerNetworkSettings = { Networks: {}, SandboxID: '', SandboxKey: '' };
+    rec.NetworkSettings = ns;
+    // The CLI names the default network "default", as it names the mode.
+    const asked: Record<string, EndpointRequest | null> = {};
+    for (const [k, v] of Object.entries(endpoints ?? {})) asked[k === 'default' ? 'bridge' : k] = v;
+    if (mode === 'host' || mode === 'none') {
+      const n = this.o.networks.get(mode);
+      ns.Networks[mode] = newEndpointSettings(n.Id, asked[mode] ?? {});
+      return;
+    }
+    if (mode.startsWith('container:')) return;
+    const primary = this.o.networks.find(mode);
+    if (!primary) throw notFound(`network ${mode} not found`);
+    const list: Array<[NetworkRecord, EndpointRequest]> = [[primary, asked[mode] ?? asked[primary.Name] ?? asked[primary.Id] ?? {}]];
+    for (const [ref, req] of Object.entries(asked)) {
+      if (ref === mode || ref === primary.Name || ref === primary.Id) continue;
+      const n = this.o.networks.find(ref);
+      if (!n) throw notFound(`network ${ref} not found`);
+      if (!isBridgeNetwork(n)) throw badParameter(`container cannot be connected to network ${n.Name} with network mode ${mode}`);
+      list.push([n, req ?? {}]);
+    }
+    for (const [n, req] of list) {
+      checkEndpointRequest(n, req);
+      ns.Networks[n.Name] = newEndpointSettings(n.Id, req);
+    }
+    // Bad port specs are refused at create (dockerd checks them there too).
+    portRequests(rec.HostConfig.PortBindings, !!rec.HostConfig.PublishAllPorts, rec.Config.ExposedPorts);
+    if (rec.HostConfig.Links?.length && !isDefaultBridge(primary)) {
+      // On user networks a link is a name the container resolves (dockerd keeps them per endpoint).
+      ns.Networks[primary.Name]!.Links = [...rec.HostConfig.Links];
+    }
+  }
+
+  // ---- start / exit ----
+
+  /**
+   * Everything the container's network needs before its process starts; returns the
+   * namespace to join (undefined: the runtime makes one, or none is private). With `pid`,
+   * the namespace is the one that created (not yet started) process is in. All or nothing.
+   */
+  async setup(rec: ContainerRecord, pid?: number): Promise<string | undefined> {
+    const mode = rec.HostConfig.NetworkMode || 'bridge';
+    if (isSpecialMode(mode)) return undefined;
+    const ns = settingsOf(rec);
+    if (!Object.keys(ns.Networks).length) this.atCreate(rec, {});
+    try {
+      const path = await createSandbox(rec.Id, pid);
+      ns.SandboxKey = path;
+      ns.SandboxID = rec.Id;
+      let i = 0;
+      for (const [name, es] of Object.entries(ns.Networks)) {
+        await this.join(rec, name, es, i === 0, `eth${i}`);
+        i++;
+      }
+      const first = Object.entries(ns.Networks)[0];
+      if (first) await this.publish(rec, first[1]);
+      await this.writeEtcFiles(rec);
+      return path;
+    } catch (err) {
+      await this.teardown(rec).catch((e) => log.warn('network cleanup after a failed start', { id: rec.Id, error: e }));
+      throw err;
+    }
+  }
+
+  /** Whether the container gets a namespace of berth's making (bridge and user networks). */
+  wantsSandbox(rec: ContainerRecord): boolean {
+    return !isSpecialMode(rec.HostConfig.NetworkMode || 'bridge');
+  }
+
+  /** After the exit, or a failed start: every endpoint, port and the sandbox go. Repeatable. */
+  async teardown(rec: ContainerRecord): Promise<void> {
+    const ns = rec.NetworkSettings;
+    if (!ns) return;
+    await this.ports.unpublish(rec.Id);
+    delete ns.Published;
+    for (const es of Object.values(ns.Networks)) {
+      if (!es.NetworkID) continue;
+      await unplugEndpoint(rec.Id, es.NetworkID);
+      if (this.o.networks.store.get(es.NetworkID)?.Containers[rec.Id]) await this.o.networks.disconnect(es.NetworkID, rec.Id, true);
+      clearRuntime(es);
+    }
+    if (ns.SandboxKey) await deleteSandbox(rec.Id);
+    ns.SandboxKey = '';
+    ns.SandboxID = '';
+  }
+
+  /** One endpoint: an address from the network's pool, the veth, the DNS redirect. */
+  private async join(rec: ContainerRecord, name: string, es: EndpointSettings, primary: boolean, ifname: string): Promise<void> {
+    const n = this.o.networks.store.get(es.NetworkID) ?? this.o.networks.find(name);
+    if (!n) throw notFound(`network ${name} not found`);
+    es.NetworkID = n.Id;
+    await this.plane(n);
+    const ep = await this.o.networks.connect(n.Id, { id: rec.Id, name: rec.Name }, {
+      ipv4Address: es.IPAMConfig?.IPv4Address || undefined,
+      macAddress: es.MacAddress || undefined,
+    });
+    const { gateway } = ipv4Config(n);
+    const [ip, prefix] = ep.IPv4Address.split('/');
+    await plugEndpoint({
+      containerId: rec.Id,
+      networkId: n.Id,
+      bridge: bridgeNameOf(n),
+      ifname,
+      address: ip!,
+      prefix: Number(prefix),
+      gateway: primary && !n.Internal ? gateway : undefined,
+      mac: ep.MacAddress,
+      mtu: mtuFor(n),
+    });
+    es.EndpointID = ep.EndpointID;
+    es.IPAddress = ip!;
+    es.IPPrefixLen = Number(prefix);
+    es.Gateway = n.Internal ? '' : gateway;
+    es.MacAddress = ep.MacAddress;
+    if (!isDefaultBridge(n)) {
+      es.DNSNames = [rec.Name.slice(1), ...(es.Aliases ?? []), rec.Id.slice(0, 12)];
+      await this.dns.serveNetwork(n.Id, gateway);
+      await this.dns.attachContainer(sandboxName(rec.Id), n.Id, ip!, ifname);
+    }
+  }
+
+  /** Published ports go to the container's address on its first network, as dockerd's. */
+  private async publish(rec: ContainerRecord, es: EndpointSettings): Promise<void> {
+    const reqs = portRequests(rec.HostConfig.PortBindings, !!rec.HostConfig.PublishAllPorts, rec.Config.ExposedPorts);
+    if (!reqs.length) return;
+    const n = this.o.networks.get(es.NetworkID);
+    try {
+      settingsOf(rec).Published = await this.ports.publish(
+        { containerId: rec.Id, endpointName: rec.Name.slice(1), containerIp: es.IPAddress, bridge: bridgeNameOf(n) },
+        reqs,
+      );
+    } catch (err) {
+      if (err instanceof EngineError) throw new EngineError(err.status, `failed to set up container networking: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private async plane(n: NetworkRecord): Promise<void> {
+    if (this.planes.has(n.Id)) return;
+    await ensurePlane(n);
+    this.planes.add(n.Id);
+  }
+
+  /** /etc/hosts and /etc/resolv.conf for a container on a bridge or user network. */
+  async writeEtcFiles(rec: ContainerRecord): Promise<void> {
+    const ns = settingsOf(rec);
+    const entries = Object.entries(ns.Networks);
+    const first = entries[0];
+    const onUserNetwork = entries.some(([, es]) => es.NetworkID && !isDefaultBridge(this.o.networks.store.get(es.NetworkID)));
+    const gw = this.hostGateway();
+    const extra = (rec.HostConfig.ExtraHosts ?? []).map((e) => parseExtraHost(e, gw));
+    const links = first && isDefaultBridge(this.o.networks.store.get(first[1].NetworkID)) ? this.legacyLinks(rec) : [];
+    const hosts = hostsFile({
+      extraHosts: extra,
+      links,
+      self: first?.[1].IPAddress ? { ip: first[1].IPAddress, hostname: rec.Config.Hostname ?? rec.Id.slice(0, 12), domainname: rec.Config.Domainname || undefined } : undefined,
+    });
+    const resolv = resolvConf({
+      host: await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
+      dns: rec.HostConfig.Dns ?? [],
+      dnsSearch: rec.HostConfig.DnsSearch ?? [],
+      dnsOptions: rec.HostConfig.DnsOptions ?? [],
+      embedded: onUserNetwork,
+    });
+    // Rewritten in place: the bind mounts of a running container keep their inode.
+    await Promise.all([writeInPlace(rec.HostsPath, hosts), writeInPlace(rec.ResolvConfPath, resolv)]);
+  }
+
+  /** host-gateway: the default bridge's address, as dockerd's default host-gateway-ip. */
+  private hostGateway(): string {
+    return ipv4Config(this.o.networks.get('bridge')).gateway;
+  }
+
+  /** --link on the default bridge: "/web:/me/db" or "web:db"; the target must run. */
+  private legacyLinks(rec: ContainerRecord): Array<{ ip: string; names: string[] }> {
+    const out: Array<{ ip: string; names: string[] }> = [];
+    for (const l of rec.HostConfig.Links ?? []) {
+      const [target, alias] = parseLink(l);
+      const c = this.o.containers.find(target);
+      if (!c) throw notFound(`could not get container for ${target}`);
+      if (!isActive(c)) throw badParameter(`cannot link to a non running container: ${c.Name} AS ${rec.Name}/${alias}`);
+      const ip = c.NetworkSettings?.Networks.bridge?.IPAddress;
+      if (!ip) throw badParameter(`cannot link to ${c.Name}: it is not on the default bridge network`);
+      const names = [alias, c.Config.Hostname ?? ''].filter(Boolean);
+      if (alias !== c.Name.slice(1)) names.push(c.Name.slice(1));
+      out.push({ ip, names });
+    }
+    return out;
+  }
+
+  // ---- connect / disconnect ----
+
+  /** `network connect`: recorded for a stopped container, made live for a running one. */
+  async connect(rec: ContainerRecord, ref: string, req: EndpointRequest): Promise<void> {
+    const n = this.o.networks.get(ref);
+    const mode = rec.HostConfig.NetworkMode || 'bridge';
+    if (isSpecialMode(mode) || !isBridgeNetwork(n)) throw badParameter('container cannot be disconnected from host network or connected to host network');
+    const ns = settingsOf(rec);
+    if (ns.Networks[n.Name]) throw forbidden(`endpoint with name ${rec.Name.slice(1)} already exists in network ${n.Name}`);
+    checkEndpointRequest(n, req);
+    const es = newEndpointSettings(n.Id, req);
+    if (!isActive(rec) || !ns.SandboxKey) {
+      ns.Networks[n.Name] = es;
+      return;
+    }
+    const ifname = `eth${Object.keys(ns.Networks).length}`;
+    ns.Networks[n.Name] = es;
+    try {
+      await this.join(rec, n.Name, es, false, ifname);
+      await this.writeEtcFiles(rec);
+    } catch (err) {
+      await unplugEndpoint(rec.Id, n.Id).catch(() => undefined);
+      if (this.o.networks.store.get(n.Id)?.Containers[rec.Id]) await this.o.networks.disconnect(n.Id, rec.Id, true).catch(() => undefined);
+      delete ns.Networks[n.Name];
+      throw err;
+    }
+  }
+
+  async disconnect(rec: ContainerRecord, ref: string, force: boolean): Promise<void> {
+    const n = this.o.networks.get(ref);
+    const ns = settingsOf(rec);
+    const es = ns.Networks[n.Name];
+    if (!es) {
+      if (force) return;
+      throw forbidden(`container ${rec.Id} is not connected to network ${n.Name}`);
+    }
+    if (n.Driver === 'host' || n.Driver === 'null') throw badParameter('container cannot be disconnected from host network or connected to host network');
+    if (es.IPAddress) {
+      await unplugEndpoint(rec.Id, n.Id);
+      if (n.Containers[rec.Id]) await this.o.networks.disconnect(n.Id, rec.Id, true);
+    }
+    delete ns.Networks[n.Name];
+    if (ns.SandboxKey) await this.writeEtcFiles(rec);
+  }
+
+  // ---- networks ----
+
+  async networkCreated(id: string): Promise<void> {
+    const n = this.o.networks.get(id);
+    if (isBridgeNetwork(n)) await this.plane(n);
+  }
+
+  async networkRemoving(n: NetworkRecord): Promise<void> {
+    if (!isBridgeNetwork(n)) return;
+    await this.dns.stopNetwork(n.Id);
+    await removePlane(n);
+    this.planes.delete(n.Id);
+  }
+
+  // ---- daemon start and stop ----
+
+  /**
+   * Daemon start: the default bridge and every network's bridge are (re)made; endpoints of
+   * containers that no longer run are released, with their sandboxes; running containers
+   * get their DNS listeners and published ports back.
+   */
+  async init(): Promise<void> {
+    await fsp.mkdir(join(this.o.execRoot, 'network'), { recursive: true, mode: 0o700 });
+    const containers = this.o.containers.list();
+    const running = new Map(containers.filter((c) => isActive(c) && c.NetworkSettings?.SandboxKey).map((c) => [c.Id, c]));
+    for (const n of this.o.networks.store.list()) {
+      if (!isBridgeNetwork(n)) continue;
+      await this.plane(n).catch((err) => log.warn('cannot set up network', { network: n.Name, error: err }));
+      for (const id of Object.keys(n.Containers)) if (!running.has(id)) await this.o.networks.disconnect(n.Id, id, true);
+      if (!isDefaultBridge(n) && Object.keys(n.Containers).length) {
+        await this.dns.serveNetwork(n.Id, ipv4Config(n).gateway).catch((err) => log.warn('cannot serve DNS', { network: n.Name, error: err }));
+      }
+    }
+    // Sandboxes and veths of containers that stopped (or vanished) while berthd was away.
+    for (const prefix of await listSandboxes()) {
+      const c = containers.find((x) => x.Id.startsWith(prefix));
+      if (!c || running.has(c.Id)) continue; // running, or another daemon's
+      await this.teardown(c).catch(() => undefined);
+      await deleteSandbox(c.Id);
+    }
+    for (const v of await listBerthVeths()) {
+      const c = containers.find((x) => x.Id === v.containerId);
+      if (c && !running.has(c.Id)) await unplugEndpoint(v.containerId, v.network).catch(() => undefined);
+    }
+    await this.ports.restore(
+      [...running.values()]
+        .filter((c) => c.NetworkSettings?.Published?.length)
+        .map((c) => {
+          const first = Object.values(c.NetworkSettings!.Networks)[0]!;
+          return { containerId: c.Id, containerIp: first.IPAddress, bridge: bridgeNameOf(this.o.networks.get(first.NetworkID)), ports: c.NetworkSettings!.Published! };
+        }),
+    );
+  }
+
+  /** Daemon stop: listeners close; with nothing left running, the bridges and rules go too. */
+  async shutdown(): Promise<void> {
+    const anyRunning = this.o.containers.list().some((c) => isActive(c) && c.NetworkSettings?.SandboxKey);
+    await this.dns.close().catch((err) => log.warn('closing the DNS listeners failed', { error: err }));
+    await this.ports.close(!anyRunning).catch((err) => log.warn('releasing published ports failed', { error: err }));
+    if (anyRunning) return;
+    for (const n of this.o.networks.store.list()) {
+      if (!isBridgeNetwork(n)) continue;
+      await removePlane(n).catch((err) => log.warn('cannot remove network bridge', { network: n.Name, error: err }));
+    }
+  }
+
+  // ---- DNS ----
+
+  private directory(): DnsDirectory {
+    const namesOf = (c: ContainerRecord, n: NetworkRecord): string[] => {
+      const es = c.NetworkSettings?.Networks[n.Name];
+      return [c.Name.slice(1), c.Id.slice(0, 12), ...(es?.Aliases ?? [])].map((x) => x.toLowerCase());
+    };
+    const members = (networkId: string) => {
+      const n = this.o.networks.store.get(networkId);
+      if (!n) return undefined;
+      const out: Array<{ c: ContainerRecord; ip: string }> = [];
+      for (const [id, ep] of Object.entries(n.Containers)) {
+        const c = this.o.containers.find(id);
+        if (c) out.push({ c, ip: ep.IPv4Address.split('/')[0]! });
+      }
+      return { n, out };
+    };
+    return {
+      lookup: (networkId, clientIp, name) => {
+        const m = members(networkId);
+        if (!m) return [];
+        let q = name.toLowerCase().replace(/\.$/, '');
+        if (q.endsWith(`.${m.n.Name.toLowerCase()}`)) q = q.slice(0, -(m.n.Name.length + 1));
+        const asker = m.out.find((x) => x.ip === clientIp);
+        // A link's alias, seen only by the container that has the link.
+        for (const l of asker?.c.NetworkSettings?.Networks[m.n.Name]?.Links ?? []) {
+          const [target, alias] = parseLink(l);
+          if (alias.toLowerCase() !== q) continue;
+          const t = m.out.find((x) => x.c.Name.slice(1) === target || x.c.Id.startsWith(target));
+          if (t) return [t.ip];
+        }
+        return m.out.filter((x) => namesOf(x.c, m.n).includes(q)).map((x) => x.ip);
+      },
+      reverse: (networkId, _clientIp, ip) => {
+        const m = members(networkId);
+        const hit = m?.out.find((x) => x.ip === ip);
+        return hit && m ? [`${hit.c.Name.slice(1)}.${m.n.Name}`] : [];
+      },
+    };
+  }
+}
+
+function isDefaultBridge(n: NetworkRecord | undefined): boolean {
+  return !!n && n.Name === 'bridge' && n.Driver === 'bridge';
+}
+
+/** dockerd's checks of an endpoint's settings against its network. */
+function checkEndpointRequest(n: NetworkRecord, req: EndpointRequest): void {
+  const userNet = !isDefaultBridge(n) && isBridgeNetwork(n);
+  if (req.Aliases?.length && !userNet) throw badParameter('network-scoped alias is supported only for containers in user defined networks');
+  const ip = req.IPAMConfig?.IPv4Address;
+  if (ip) {
+    // dockerd: only where the user chose the subnet.
+    if (!userNet || !n.IPAM.Config.some((c) => c.Subnet)) throw badParameter('user specified IP address is supported only when connecting to networks with user configured subnets');
+  }
+  if (req.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(req.MacAddress)) throw badParameter(`invalid MAC address: ${req.MacAddress}`);
+}
+
+/** "web:db", "/web:/me/db" → ["web", "db"]; a link without alias is named after its target. */
+export function parseLink(l: string): [string, string] {
+  const i = l.indexOf(':');
+  const target = (i < 0 ? l : l.slice(0, i)).replace(/^\//, '');
+  const alias = i < 0 ? target : l.slice(i + 1).split('/').pop()!;
+  return [target, alias];
+}
+
+async function writeInPlace(path: string, text: string): Promise<void> {
+  await fsp.writeFile(path, text, { mode: 0o644 });
+}
+
