@@ -135,12 +135,13 @@ export class ContainerNetworking {
   /** After the exit, or a failed start: every endpoint, port and the sandbox go. Repeatable. */
   async teardown(rec: ContainerRecord): Promise<void> {
     const ns = rec.NetworkSettings;
-    if (!ns) return;
+    if (!ns || !this.wantsSandbox(rec)) return;
     await this.ports.unpublish(rec.Id);
     delete ns.Published;
     for (const es of Object.values(ns.Networks)) {
       if (!es.NetworkID) continue;
-      await unplugEndpoint(rec.Id, es.NetworkID);
+      // A veth exists only once the endpoint got its address (plugEndpoint cleans up after itself).
+      if (es.IPAddress) await unplugEndpoint(rec.Id, es.NetworkID);
       if (this.o.networks.store.get(es.NetworkID)?.Containers[rec.Id]) await this.o.networks.disconnect(es.NetworkID, rec.Id, true);
       clearRuntime(es);
     }
