@@ -14,7 +14,7 @@ import { ExecService } from '../container/exec.ts';
 import { HealthMonitor } from '../container/health.ts';
 import { isActive, type ContainerEventSink, type ContainerRecord } from '../container/record.ts';
 import { EventBus } from '../events/bus.ts';
-import { containerEventSink, imageEventSink } from '../events/sinks.ts';
+import { containerEventSink, imageEventSink, networkEventSink } from '../events/sinks.ts';
 import { OciRuntimeCli, type RuntimeDriver } from '../runtime/runtime.ts';
 import { hostFacts, type HostFacts } from '../runtime/spec.ts';
 import { shifter } from '../runtime/userns.ts';
@@ -56,7 +56,8 @@ export class Engine {
       this.runtimes.set(name, new OciRuntimeCli(name, resolveBinary(rt.path), join(config.execRoot, 'runtime', name), rt.runtimeArgs));
     }
     const store = new ContainerStore(join(config.dataRoot, 'containers'));
-    const networking = (this.networking = new ContainerNetworking({ networks, containers: store, execRoot: config.execRoot }));
+    const networkEvents = networkEventSink(this.events);
+    const networking = (this.networking = new ContainerNetworking({ networks, containers: store, execRoot: config.execRoot, events: networkEvents }));
     const tasks = (this.tasks = new ContainerTaskRunner({
       execRoot: config.execRoot,
       snapshotter: this.snapshotter,
@@ -71,8 +72,14 @@ export class Engine {
     const source: ImageSource = this.images;
     this.containers = new ContainerService(store, source, tasks);
     this.containers.networkAtCreate = (rec, endpoints) => networking.atCreate(rec, endpoints);
-    networks.onCreated = (n) => networking.networkCreated(n.Id);
-    networks.onRemoved = (n) => networking.networkRemoving(n);
+    networks.onCreated = async (n) => {
+      await networking.networkCreated(n.Id);
+      networkEvents('create', n);
+    };
+    networks.onRemoved = async (n) => {
+      await networking.networkRemoving(n);
+      networkEvents('destroy', n);
+    };
     this.containers.defaultRuntime = config.defaultRuntime;
     this.containers.logDefault = config.logDefault;
     this.containers.runtimes = this.runtimes;

@@ -31,3 +31,14 @@ export function imageEventSink(bus: EventBus, labelsOf?: (id: string) => Record<
     bus.emit({ Type: 'image', Action: action, Actor: { ID: id, Attributes: attributes } });
   };
 }
+
+/** Network events as dockerd sends them: create/destroy, connect/disconnect (with the container). */
+export type NetworkEventSink = (action: 'create' | 'destroy' | 'connect' | 'disconnect', network: { Id: string; Name: string; Driver: string }, containerId?: string) => void;
+
+export function networkEventSink(bus: EventBus): NetworkEventSink {
+  return (action, n, containerId) => {
+    const attributes: Record<string, string> = { name: n.Name, type: n.Driver };
+    if (containerId) attributes.container = containerId;
+    bus.emit({ Type: 'network', Action: action, Actor: { ID: n.Id, Attributes: attributes } });
+  };
+}

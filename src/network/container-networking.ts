@@ -19,6 +19,7 @@ import { PortPublisher, portRequests } from './ports.ts';
 import { createSandbox, deleteSandbox, listSandboxes, plugEndpoint, sandboxName, unplugEndpoint } from './sandbox.ts';
 import type { NetworkService } from './service.ts';
 import type { NetworkRecord } from './types.ts';
+import type { NetworkEventSink } from '../events/sinks.ts';
 import { listBerthVeths } from './veth.ts';
 
 export interface ContainerDirectory {
@@ -30,6 +31,8 @@ export interface ContainerNetworkingOptions {
   networks: NetworkService;
   containers: ContainerDirectory;
   execRoot: string;
+  /** dockerd's network events (connect and disconnect of containers). */
+  events?: NetworkEventSink;
 }
 
 /** Network modes that are not networks: the container gets no endpoint of berth's. */
@@ -142,7 +145,11 @@ export class ContainerNetworking {
       if (!es.NetworkID) continue;
       // A veth exists only once the endpoint got its address (plugEndpoint cleans up after itself).
       if (es.IPAddress) await unplugEndpoint(rec.Id, es.NetworkID);
-      if (this.o.networks.store.get(es.NetworkID)?.Containers[rec.Id]) await this.o.networks.disconnect(es.NetworkID, rec.Id, true);
+      const n = this.o.networks.store.get(es.NetworkID);
+      if (n?.Containers[rec.Id]) {
+        await this.o.networks.disconnect(es.NetworkID, rec.Id, true);
+        this.o.events?.('disconnect', n, rec.Id);
+      }
       clearRuntime(es);
     }
     if (ns.SandboxKey) await deleteSandbox(rec.Id);
@@ -173,6 +180,7 @@ export class ContainerNetworking {
       mac: ep.MacAddress,
       mtu: mtuFor(n),
     });
+    this.o.events?.('connect', n, rec.Id);
     es.EndpointID = ep.EndpointID;
     es.IPAddress = ip!;
     es.IPPrefixLen = Number(prefix);
@@ -293,7 +301,10 @@ export class ContainerNetworking {
     if (n.Driver === 'host' || n.Driver === 'null') throw badParameter('container cannot be disconnected from host network or connected to host network');
     if (es.IPAddress) {
       await unplugEndpoint(rec.Id, n.Id);
-      if (n.Containers[rec.Id]) await this.o.networks.disconnect(n.Id, rec.Id, true);
+      if (n.Containers[rec.Id]) {
+        await this.o.networks.disconnect(n.Id, rec.Id, true);
+        this.o.events?.('disconnect', n, rec.Id);
+      }
     }
     delete ns.Networks[n.Name];
     if (ns.SandboxKey) await this.writeEtcFiles(rec);
@@ -326,9 +337,11 @@ export class ContainerNetworking {
     const running = new Map(containers.filter((c) => isActive(c) && c.NetworkSettings?.SandboxKey).map((c) => [c.Id, c]));
     for (const n of this.o.networks.store.list()) {
       if (!isBridgeNetwork(n)) continue;
-      await this.plane(n).catch((err) => log.warn('cannot set up network', { network: n.Name, error: err }));
       for (const id of Object.keys(n.Containers)) if (!running.has(id)) await this.o.networks.disconnect(n.Id, id, true);
-      if (!isDefaultBridge(n) && Object.keys(n.Containers).length) {
+      // Bridges of networks nobody runs on are made at their first use (a quick start).
+      if (!Object.keys(this.o.networks.store.get(n.Id)?.Containers ?? {}).length) continue;
+      await this.plane(n).catch((err) => log.warn('cannot set up network', { network: n.Name, error: err }));
+      if (!isDefaultBridge(n)) {
         await this.dns.serveNetwork(n.Id, ipv4Config(n).gateway).catch((err) => log.warn('cannot serve DNS', { network: n.Name, error: err }));
       }
     }

@@ -64,8 +64,15 @@ export async function listLinks(ns?: NetnsRef): Promise<LinkInfo[]> {
   return JSON.parse((await ip(['-j', '-d', 'link', 'show'], ns)) || '[]') as LinkInfo[];
 }
 
+/** One link by name (undefined when there is none), without listing every veth on the host. */
 export async function getLink(name: string, ns?: NetnsRef): Promise<LinkInfo | undefined> {
-  return (await listLinks(ns)).find((l) => l.ifname === name);
+  let out: string;
+  try {
+    out = await ip(['-j', '-d', 'link', 'show', 'dev', name], ns);
+  } catch {
+    return undefined; // "Device does not exist"
+  }
+  return (JSON.parse(out || '[]') as LinkInfo[]).find((l) => l.ifname === name);
 }
 
 /** Creates a named netns (for tests and tools); ignores "exists". */

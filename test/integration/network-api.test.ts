@@ -83,3 +83,15 @@ test('connect and disconnect: recorded for a stopped container, refused with Doc
   assert.equal((await d.berth(['network', 'rm', 'cn'])).stdout, 'cn\n');
   assert.equal((await d.api('DELETE', `/containers/${c.json().Id}`)).status, 204);
 });
+
+test('network events: create, connect and disconnect of a container run, destroy', async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  assert.equal((await d.docker(['network', 'create', 'evnet'])).code, 0);
+  const run = await d.docker(['run', '--rm', '--name', 'evc', '--network', 'evnet', 'busybox', 'true']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((await d.docker(['network', 'rm', 'evnet'])).code, 0);
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const ev = await d.docker(['events', '--since', String(since), '--until', String(until), '--filter', 'type=network', '--filter', 'network=evnet', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{if .Actor.Attributes.container}}container{{end}}']);
+  assert.equal(ev.code, 0, ev.stderr);
+  assert.deepEqual(ev.stdout.trim().split('\n').map((l) => l.trim()), ['create evnet bridge', 'connect evnet bridge container', 'disconnect evnet bridge container', 'destroy evnet bridge']);
+});
