@@ -6,6 +6,7 @@
 // The container service owns the records; this service fills in and clears their
 // NetworkSettings, and keeps the networks' endpoint lists (network inspect's Containers).
 import { promises as fsp } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { ContainerRecord } from '../container/record.ts';
 import { isActive } from '../container/record.ts';
@@ -91,8 +92,17 @@ export class ContainerNetworking {
       checkEndpointRequest(n, req);
       ns.Networks[n.Name] = newEndpointSettings(n.Id, req);
     }
-    // Bad port specs are refused at create (dockerd checks them there too).
+    // Bad port specs and extra hosts are refused at create (dockerd checks them there too).
     portRequests(rec.HostConfig.PortBindings, !!rec.HostConfig.PublishAllPorts, rec.Config.ExposedPorts);
+    for (const h of rec.HostConfig.ExtraHosts ?? []) {
+      let ip = '';
+      try {
+        ip = parseExtraHost(h, '0.0.0.0').ip;
+      } catch {
+        throw badParameter(`invalid extra host entry: ${h}`);
+      }
+      if (!isIP(ip)) throw badParameter(`invalid IP address in add-host: "${ip}"`);
+    }
     if (rec.HostConfig.Links?.length && !isDefaultBridge(primary)) {
       // On user networks a link is a name the container resolves (dockerd keeps them per endpoint).
       ns.Networks[primary.Name]!.Links = [...rec.HostConfig.Links];
