@@ -17,7 +17,7 @@ import { hostsFile, parseExtraHost, resolvConf } from './etc-files.ts';
 import { NetworkDns, type DnsDirectory } from './network-dns.ts';
 import { bridgeNameOf, ensurePlane, ipv4Config, isBridgeNetwork, mtuFor, removePlane } from './plane.ts';
 import { PortPublisher, portRequests } from './ports.ts';
-import { createSandbox, deleteSandbox, listSandboxes, plugEndpoint, sandboxName, unplugEndpoint } from './sandbox.ts';
+import { buildSandbox, destroySandbox, listSandboxes, newVethName, plugEndpoint, sandboxName, unplugEndpoint, type EndpointPlan } from './sandbox.ts';
 import type { NetworkService } from './service.ts';
 import type { NetworkRecord } from './types.ts';
 import type { NetworkEventSink } from '../events/sinks.ts';
@@ -50,8 +50,8 @@ export class ContainerNetworking {
   private readonly o: ContainerNetworkingOptions;
   readonly ports: PortPublisher;
   readonly dns: NetworkDns;
-  /** Networks whose bridge and rules this daemon has made or checked. */
-  private readonly planes = new Set<string>();
+  /** Networks whose bridge and rules this daemon has made or checked (or is making). */
+  private readonly planes = new Map<string, Promise<void>>();
 
   constructor(o: ContainerNetworkingOptions) {
     this.o = o;
@@ -122,16 +122,16 @@ export class ContainerNetworking {
     const ns = settingsOf(rec);
     if (!Object.keys(ns.Networks).length) this.atCreate(rec, {});
     try {
-      const path = await createSandbox(rec.Id, pid);
+      // Addresses first (in memory and the networks' records), then the kernel side in one go.
+      const plans: Array<{ n: NetworkRecord; es: EndpointSettings; plan: EndpointPlan; endpointId: string }> = [];
+      for (const [name, es] of Object.entries(ns.Networks)) plans.push(await this.endpoint(rec, name, es, plans.length));
+      ns.Veths = Object.fromEntries(plans.map((p) => [p.n.Id, { host: p.plan.hostIfname, ifname: p.plan.ifname }]));
+      const path = await buildSandbox(rec.Id, plans.map((p) => p.plan), pid);
       ns.SandboxKey = path;
       ns.SandboxID = rec.Id;
-      let i = 0;
-      for (const [name, es] of Object.entries(ns.Networks)) {
-        await this.join(rec, name, es, i === 0, `eth${i}`);
-        i++;
-      }
-      const first = Object.entries(ns.Networks)[0];
-      if (first) await this.publish(rec, first[1]);
+      for (const p of plans) await this.joined(rec, p.n, p.es, p.plan, p.endpointId);
+      const first = plans[0];
+      if (first) await this.publish(rec, first.es);
       await this.writeEtcFiles(rec);
       return path;
     } catch (err) {
@@ -151,24 +151,22 @@ export class ContainerNetworking {
     if (!ns || !this.wantsSandbox(rec)) return;
     await this.ports.unpublish(rec.Id);
     delete ns.Published;
+    if (ns.SandboxKey || ns.Veths) await destroySandbox(rec.Id, Object.values(ns.Veths ?? {}).map((v) => v.host));
     for (const es of Object.values(ns.Networks)) {
-      if (!es.NetworkID) continue;
-      // A veth exists only once the endpoint got its address (plugEndpoint cleans up after itself).
-      if (es.IPAddress) await unplugEndpoint(rec.Id, es.NetworkID);
-      const n = this.o.networks.store.get(es.NetworkID);
+      const n = es.NetworkID ? this.o.networks.store.get(es.NetworkID) : undefined;
       if (n?.Containers[rec.Id]) {
-        await this.o.networks.disconnect(es.NetworkID, rec.Id, true);
-        this.o.events?.('disconnect', n, rec.Id);
+        await this.o.networks.disconnect(n.Id, rec.Id, true);
+        if (es.IPAddress) this.o.events?.('disconnect', n, rec.Id);
       }
       clearRuntime(es);
     }
-    if (ns.SandboxKey) await deleteSandbox(rec.Id);
+    delete ns.Veths;
     ns.SandboxKey = '';
     ns.SandboxID = '';
   }
 
-  /** One endpoint: an address from the network's pool, the veth, the DNS redirect. */
-  private async join(rec: ContainerRecord, name: string, es: EndpointSettings, primary: boolean, ifname: string): Promise<void> {
+  /** An endpoint's address from its network's pool, and how its veth will be made. */
+  private async endpoint(rec: ContainerRecord, name: string, es: EndpointSettings, index: number, primary = index === 0) {
     const n = this.o.networks.store.get(es.NetworkID) ?? this.o.networks.find(name);
     if (!n) throw notFound(`network ${name} not found`);
     es.NetworkID = n.Id;
@@ -179,27 +177,34 @@ export class ContainerNetworking {
     });
     const { gateway } = ipv4Config(n);
     const [ip, prefix] = ep.IPv4Address.split('/');
-    await plugEndpoint({
-      containerId: rec.Id,
+    const plan: EndpointPlan = {
       networkId: n.Id,
       bridge: bridgeNameOf(n),
-      ifname,
+      hostIfname: newVethName(),
+      ifname: `eth${index}`,
       address: ip!,
       prefix: Number(prefix),
+      // The first network's gateway is the default route (none on an internal network).
       gateway: primary && !n.Internal ? gateway : undefined,
       mac: ep.MacAddress,
       mtu: mtuFor(n),
-    });
+    };
+    return { n, es, plan, endpointId: ep.EndpointID };
+  }
+
+  /** Once plugged: the endpoint's settings as inspect shows them, and the DNS redirect. */
+  private async joined(rec: ContainerRecord, n: NetworkRecord, es: EndpointSettings, plan: EndpointPlan, endpointId: string): Promise<void> {
+    const { gateway } = ipv4Config(n);
     this.o.events?.('connect', n, rec.Id);
-    es.EndpointID = ep.EndpointID;
-    es.IPAddress = ip!;
-    es.IPPrefixLen = Number(prefix);
+    es.EndpointID = endpointId;
+    es.IPAddress = plan.address;
+    es.IPPrefixLen = plan.prefix;
     es.Gateway = n.Internal ? '' : gateway;
-    es.MacAddress = ep.MacAddress;
+    es.MacAddress = plan.mac;
     if (!isDefaultBridge(n)) {
       es.DNSNames = [rec.Name.slice(1), ...(es.Aliases ?? []), rec.Id.slice(0, 12)];
       await this.dns.serveNetwork(n.Id, gateway);
-      await this.dns.attachContainer(sandboxName(rec.Id), n.Id, ip!, ifname);
+      await this.dns.attachContainer(sandboxName(rec.Id), n.Id, plan.address, plan.ifname);
     }
   }
 
@@ -219,10 +224,15 @@ export class ContainerNetworking {
     }
   }
 
-  private async plane(n: NetworkRecord): Promise<void> {
-    if (this.planes.has(n.Id)) return;
-    await ensurePlane(n);
-    this.planes.add(n.Id);
+  /** Starts at once (daemon start, restarts) wait for the one that makes the bridge. */
+  private plane(n: NetworkRecord): Promise<void> {
+    let p = this.planes.get(n.Id);
+    if (!p) {
+      p = ensurePlane(n);
+      this.planes.set(n.Id, p);
+      p.catch(() => this.planes.delete(n.Id));
+    }
+    return p;
   }
 
   /** /etc/hosts and /etc/resolv.conf for a container on a bridge or user network. */
@@ -287,13 +297,21 @@ export class ContainerNetworking {
       ns.Networks[n.Name] = es;
       return;
     }
-    const ifname = `eth${Object.keys(ns.Networks).length}`;
     ns.Networks[n.Name] = es;
     try {
-      await this.join(rec, n.Name, es, false, ifname);
+      // The first ethN no other network of it uses (disconnects leave gaps).
+      const used = new Set(Object.values(ns.Veths ?? {}).map((v) => v.ifname));
+      let index = 0;
+      while (used.has(`eth${index}`)) index++;
+      const p = await this.endpoint(rec, n.Name, es, index, false);
+      await plugEndpoint(rec.Id, p.plan);
+      ns.Veths = { ...(ns.Veths ?? {}), [n.Id]: { host: p.plan.hostIfname, ifname: p.plan.ifname } };
+      await this.joined(rec, n, es, p.plan, p.endpointId);
       await this.writeEtcFiles(rec);
     } catch (err) {
-      await unplugEndpoint(rec.Id, n.Id).catch(() => undefined);
+      const veth = ns.Veths?.[n.Id];
+      if (veth) await unplugEndpoint(veth.host).catch(() => undefined);
+      if (ns.Veths) delete ns.Veths[n.Id];
       if (this.o.networks.store.get(n.Id)?.Containers[rec.Id]) await this.o.networks.disconnect(n.Id, rec.Id, true).catch(() => undefined);
       delete ns.Networks[n.Name];
       throw err;
@@ -310,7 +328,9 @@ export class ContainerNetworking {
     }
     if (n.Driver === 'host' || n.Driver === 'null') throw badParameter('container cannot be disconnected from host network or connected to host network');
     if (es.IPAddress) {
-      await unplugEndpoint(rec.Id, n.Id);
+      const veth = ns.Veths?.[n.Id];
+      if (veth) await unplugEndpoint(veth.host);
+      if (ns.Veths) delete ns.Veths[n.Id];
       if (n.Containers[rec.Id]) {
         await this.o.networks.disconnect(n.Id, rec.Id, true);
         this.o.events?.('disconnect', n, rec.Id);
@@ -360,11 +380,11 @@ export class ContainerNetworking {
       const c = containers.find((x) => x.Id.startsWith(prefix));
       if (!c || running.has(c.Id)) continue; // running, or another daemon's
       await this.teardown(c).catch(() => undefined);
-      await deleteSandbox(c.Id);
+      await destroySandbox(c.Id, []);
     }
     for (const v of await listBerthVeths()) {
       const c = containers.find((x) => x.Id === v.containerId);
-      if (c && !running.has(c.Id)) await unplugEndpoint(v.containerId, v.network).catch(() => undefined);
+      if (c && !running.has(c.Id)) await unplugEndpoint(v.hostIfname).catch(() => undefined);
     }
     await this.ports.restore(
       [...running.values()]

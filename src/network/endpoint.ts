@@ -29,6 +29,8 @@ export interface ContainerNetworkSettings {
   SandboxKey: string;
   /** Host ports held for it while it runs. */
   Published?: PublishedPort[];
+  /** Its veths while it runs, by network id: the host end and the name inside (not shown by inspect). */
+  Veths?: Record<string, { host: string; ifname: string }>;
 }
 
 /** What a create or connect request may say about an endpoint (EndpointSettings in the API). */

@@ -3,14 +3,15 @@
 // per network. The namespace outlives berthd (a bind mount), so a restarted daemon finds
 // the networking of containers that kept running exactly where it left it.
 //
-// Speed matters here: every `docker run` on a bridge pays for it. Each step is one iproute2
-// process fed a batch of commands: `ip netns add`, the host side (`ip -batch`: the pair is
-// created with its peer already named, addressed and moved into the namespace), the
-// namespace side (`ip -n NS -batch`).
+// Speed matters here: every `docker run` on a bridge pays for it. A start costs two iproute2
+// processes fed batches of commands (the host side with the namespace itself, then the
+// inside), a stop one; the kernel's slow part of deleting a veth (~20 ms) happens after the
+// namespace is gone, in the background.
+import { randomBytes } from 'node:crypto';
 import { systemError } from '../util/errors.ts';
 import { runTool } from './netns.ts';
-import { formatIPv4, macFromIPv4, parseIPv4 } from './subnets.ts';
-import { hostVethName, VETH_ALIAS_PREFIX } from './veth.ts';
+import { formatIPv4, parseIPv4 } from './subnets.ts';
+import { VETH_ALIAS_PREFIX } from './veth.ts';
 
 export const NETNS_DIR = '/run/netns';
 const NETNS_PREFIX = 'berth-';
@@ -20,32 +21,100 @@ export function sandboxName(containerId: string): string {
   return NETNS_PREFIX + containerId.slice(0, 16);
 }
 
-export function sandboxPath(containerId: string): string {
-  return `${NETNS_DIR}/${sandboxName(containerId)}`;
-}
-
 async function run(args: string[], input?: string): Promise<void> {
   const r = await runTool('ip', args, input);
   if (r.code !== 0) throw systemError(`ip ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
 }
 
+/** One endpoint to plug: a veth from `bridge` into the sandbox, named `ifname` there. */
+export interface EndpointPlan {
+  networkId: string;
+  bridge: string;
+  /** The host end's name (newVethName): fresh for every start, see there. */
+  hostIfname: string;
+  /** eth0, eth1, … inside the container. */
+  ifname: string;
+  address: string;
+  prefix: number;
+  /** Default route through it (the container's first network). */
+  gateway?: string;
+  mac: string;
+  mtu?: number;
+}
+
 /**
- * Creates the namespace, or with `pid` names the one that process is in (a container in a
- * user namespace has its network namespace made by the runtime inside it: only a namespace
- * its user namespace owns lets it mount /sys). An existing one of that name (a start that
- * failed half-way) is reused.
+ * A host end's name: "veth" + 7 hex digits, new at every start. The pair of a stopped run
+ * dies with its namespace, which the kernel finishes in the background (waiting for it
+ * costs ~20 ms an interface): a restart right after must not need the old name.
  */
-export async function createSandbox(containerId: string, pid?: number): Promise<string> {
+export function newVethName(): string {
+  return 'veth' + randomBytes(4).toString('hex').slice(0, 7);
+}
+
+async function batch(lines: string[], ns?: string, force = false): Promise<void> {
+  const args = [...(ns ? ['-n', ns] : []), ...(force ? ['-force'] : []), '-batch', '-'];
+  await run(args, lines.join('\n') + '\n');
+}
+
+function hostLines(containerId: string, e: EndpointPlan): string[] {
+  const mtu = e.mtu ? ` mtu ${e.mtu}` : '';
+  return [
+    // Made with its peer already named, addressed by MAC and inside the namespace.
+    `link add name ${e.hostIfname}${mtu} master ${e.bridge} type veth peer name ${e.ifname} address ${e.mac}${mtu} netns ${sandboxName(containerId)}`,
+    `link set dev ${e.hostIfname} alias ${VETH_ALIAS_PREFIX}${containerId}:${e.networkId}`,
+    // Hairpin: a container may reach its own published port through the host's address.
+    `link set dev ${e.hostIfname} type bridge_slave hairpin on`,
+    `link set dev ${e.hostIfname} up`,
+  ];
+}
+
+function insideLines(e: EndpointPlan): string[] {
+  const lines = [`addr add ${formatIPv4(parseIPv4(e.address))}/${e.prefix} dev ${e.ifname}`, `link set dev ${e.ifname} up`];
+  if (e.gateway) lines.push(`route replace default via ${formatIPv4(parseIPv4(e.gateway))} dev ${e.ifname}`);
+  return lines;
+}
+
+/**
+ * The sandbox with every endpoint, in two iproute2 processes: the host side (the namespace
+ * itself, the pairs) and the inside. With `pid`, the namespace is the one that process is
+ * in (a container in a user namespace has its network namespace made by the runtime inside
+ * it: only a namespace its user namespace owns lets it mount /sys). On failure nothing is
+ * left. Returns the namespace's path.
+ */
+export async function buildSandbox(containerId: string, endpoints: EndpointPlan[], pid?: number): Promise<string> {
   const name = sandboxName(containerId);
-  const r = await runTool('ip', pid ? ['netns', 'attach', name, String(pid)] : ['netns', 'add', name]);
-  if (r.code !== 0 && !/exists/i.test(r.stderr)) throw systemError(`creating the network namespace: ${r.stderr.trim()}`);
+  const host = [pid ? `netns attach ${name} ${pid}` : `netns add ${name}`, ...endpoints.flatMap((e) => hostLines(containerId, e))];
+  try {
+    await batch(host);
+    await batch(['link set dev lo up', ...endpoints.flatMap(insideLines)], name);
+  } catch (err) {
+    await destroySandbox(containerId, endpoints.map((e) => e.hostIfname)).catch(() => undefined);
+    throw err;
+  }
   return `${NETNS_DIR}/${name}`;
 }
 
-/** Deletes the namespace (its veth ends with it); a missing one is fine. */
-export async function deleteSandbox(containerId: string): Promise<void> {
-  const r = await runTool('ip', ['netns', 'delete', sandboxName(containerId)]);
-  if (r.code !== 0 && !/No such file|not found|does not exist/i.test(r.stderr)) throw systemError(`deleting the network namespace: ${r.stderr.trim()}`);
+/** One more endpoint in a running container's sandbox (network connect). */
+export async function plugEndpoint(containerId: string, e: EndpointPlan): Promise<void> {
+  try {
+    await batch(hostLines(containerId, e));
+    await batch(insideLines(e), sandboxName(containerId));
+  } catch (err) {
+    await runTool('ip', ['link', 'del', 'dev', e.hostIfname]); // takes the peer with it
+    throw err;
+  }
+}
+
+/**
+ * The sandbox goes, in one process: the host ends are set down first (the bridge forgets
+ * them at once, so an address given again right away reaches its new owner), then the
+ * namespace is unnamed and the kernel deletes it, and the pairs with it, in the background.
+ * Missing pieces are fine.
+ */
+export async function destroySandbox(containerId: string, hostIfnames: string[]): Promise<void> {
+  const lines = [...hostIfnames.map((h) => `link set dev ${h} down`), `netns delete ${sandboxName(containerId)}`];
+  const r = await runTool('ip', ['-force', '-batch', '-'], lines.join('\n') + '\n');
+  if (r.code !== 0 && !/No such file|not found|does not exist|Cannot find/i.test(r.stderr)) throw systemError(`removing the network namespace: ${r.stderr.trim()}`);
 }
 
 /** Sandboxes present on the host, by the container id prefix in their name. */
@@ -58,57 +127,8 @@ export async function listSandboxes(): Promise<string[]> {
     .map((n) => n.slice(NETNS_PREFIX.length));
 }
 
-export interface PlugOptions {
-  containerId: string;
-  /** Network id: names the host end and goes in its alias. */
-  networkId: string;
-  bridge: string;
-  /** eth0, eth1, … inside the container. */
-  ifname: string;
-  address: string;
-  prefix: number;
-  /** Default route through it (the container's first network). */
-  gateway?: string;
-  mac?: string;
-  mtu?: number;
-}
-
-export interface PluggedEndpoint {
-  hostIfname: string;
-  ifname: string;
-  mac: string;
-}
-
-/** One veth pair from the network's bridge into the sandbox; on failure nothing is left. */
-export async function plugEndpoint(o: PlugOptions): Promise<PluggedEndpoint> {
-  const ns = sandboxName(o.containerId);
-  const hostIfname = hostVethName(o.containerId, o.networkId);
-  const address = formatIPv4(parseIPv4(o.address));
-  const mac = o.mac || macFromIPv4(parseIPv4(address));
-  const mtu = o.mtu ? ` mtu ${o.mtu}` : '';
-  const host = [
-    `link add name ${hostIfname}${mtu} type veth peer name ${o.ifname} address ${mac}${mtu} netns ${ns}`,
-    `link set dev ${hostIfname} alias ${VETH_ALIAS_PREFIX}${o.containerId}:${o.networkId}`,
-    `link set dev ${hostIfname} master ${o.bridge}`,
-    // Hairpin: a container may reach its own published port through the host's address.
-    `link set dev ${hostIfname} type bridge_slave hairpin on`,
-    `link set dev ${hostIfname} up`,
-  ];
-  const inside = ['link set dev lo up', `addr add ${address}/${o.prefix} dev ${o.ifname}`, `link set dev ${o.ifname} up`];
-  if (o.gateway) inside.push(`route replace default via ${formatIPv4(parseIPv4(o.gateway))} dev ${o.ifname}`);
-  try {
-    await run(['-batch', '-'], host.join('\n') + '\n');
-    await run(['-n', ns, '-batch', '-'], inside.join('\n') + '\n');
-  } catch (err) {
-    await runTool('ip', ['link', 'del', 'dev', hostIfname]); // takes the peer with it
-    throw err;
-  }
-  return { hostIfname, ifname: o.ifname, mac };
-}
-
-/** Removes one endpoint's pair by its host end; a missing one is fine. */
-export async function unplugEndpoint(containerId: string, networkId: string): Promise<void> {
-  const hostIfname = hostVethName(containerId, networkId);
+/** Removes one endpoint's pair by its host end (network disconnect); a missing one is fine. */
+export async function unplugEndpoint(hostIfname: string): Promise<void> {
   const r = await runTool('ip', ['link', 'del', 'dev', hostIfname]);
   if (r.code !== 0 && !/cannot find|does not exist/i.test(r.stderr)) throw systemError(`ip link del ${hostIfname}: ${r.stderr.trim()}`);
 }

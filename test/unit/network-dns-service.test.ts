@@ -16,7 +16,7 @@ import { parseResolvConf } from '../../src/network/network-dns-upstreams.ts';
 import { redirectRuleset } from '../../src/network/network-dns-redirect.ts';
 import { deleteBridge, ensureBridge } from '../../src/network/bridge.ts';
 import { addNamedNetns, deleteNamedNetns } from '../../src/network/netns.ts';
-import { attachVeth, detachVeth } from '../../src/network/veth.ts';
+import { attachVeth, detachVeth } from './network-kit.ts';
 import { formatIPv4 } from '../../src/network/subnets.ts';
 import { Cleanup, freeTestSubnet, uniq } from './network-kit.ts';
 

@@ -6,7 +6,7 @@ import { deleteBridge, ensureBridge } from '../../src/network/bridge.ts';
 import { applyNat, ensureIpForward, listBerthTables, natTableName, removeNat } from '../../src/network/nat.ts';
 import { addNamedNetns, deleteNamedNetns, getLink, inNetns, ip, runTool } from '../../src/network/netns.ts';
 import { formatCidr, formatIPv4 } from '../../src/network/subnets.ts';
-import { attachVeth, detachVeth, hostVethName } from '../../src/network/veth.ts';
+import { attachVeth, detachVeth, hostVethName } from './network-kit.ts';
 import { Cleanup, freeTestSubnet, uniq } from './network-kit.ts';
 
 // A TCP listener in the "outside" namespace that prints each peer's address.

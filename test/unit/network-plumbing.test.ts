@@ -1,11 +1,15 @@
+// Bridges and sandboxes in the real kernel: a named namespace per container with veths made
+// in iproute2 batches, the namespace of a created process named in place (user namespaces),
+// and nothing left after a destroy or a failed build.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { deleteBridge, ensureBridge, listBerthBridges } from '../../src/network/bridge.ts';
-import { addNamedNetns, deleteNamedNetns, getLink, inNetns, ip, runTool } from '../../src/network/netns.ts';
-import { formatIPv4 } from '../../src/network/subnets.ts';
-import { attachVeth, detachVeth, hostVethName, listBerthVeths } from '../../src/network/veth.ts';
+import { getLink, inNetns, ip, runTool } from '../../src/network/netns.ts';
+import { buildSandbox, destroySandbox, newVethName, plugEndpoint, sandboxName, unplugEndpoint, type EndpointPlan } from '../../src/network/sandbox.ts';
+import { formatIPv4, macFromIPv4, parseIPv4 } from '../../src/network/subnets.ts';
+import { listBerthVeths } from '../../src/network/veth.ts';
 import { Cleanup, freeTestSubnet, uniq } from './network-kit.ts';
 
 async function pingFrom(ns: string, addr: string): Promise<boolean> {
@@ -13,79 +17,111 @@ async function pingFrom(ns: string, addr: string): Promise<boolean> {
   return (await runTool(cmd, args)).code === 0;
 }
 
-test('bridge + two namespaces (named and /proc path) on veths reach each other', async () => {
+const plan = (network: string, bridge: string, address: string, ifname: string, gateway?: string): EndpointPlan => ({
+  networkId: network, bridge, hostIfname: newVethName(), ifname, address, prefix: 24, gateway, mac: macFromIPv4(parseIPv4(address)),
+});
+
+async function gone(name: string): Promise<boolean> {
+  // The kernel deletes a dead namespace's pairs in the background.
+  for (let i = 0; i < 100; i++) {
+    if (!(await getLink(name))) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+test('sandboxes on a bridge reach each other and the gateway; a destroy leaves nothing', async () => {
   const id = uniq();
   const bridge = `bt${id}`;
   const network = `net-${id}`;
-  const nsA = `bt-${id}-a`;
+  const ctrA = `a${id}`.padEnd(16, '0') + 'x'.repeat(48);
+  const ctrB = `b${id}`.padEnd(16, '0') + 'x'.repeat(48);
   const cleanup = new Cleanup();
   try {
     const subnet = await freeTestSubnet();
     const gw = formatIPv4(subnet.base + 1);
     const addrA = formatIPv4(subnet.base + 2);
     const addrB = formatIPv4(subnet.base + 3);
-
     cleanup.push(() => deleteBridge(bridge));
     assert.equal(await ensureBridge({ name: bridge, address: `${gw}/24`, network }), true);
     // Adopting the existing bridge again is a no-op.
     assert.equal(await ensureBridge({ name: bridge, address: `${gw}/24`, network }), false);
     assert.deepEqual((await listBerthBridges()).filter((b) => b.name === bridge), [{ name: bridge, network }]);
 
-    cleanup.push(() => deleteNamedNetns(nsA));
-    await addNamedNetns(nsA);
-    // The second "container" namespace is anonymous, reached by its /proc path as runc's would be.
-    const holder = spawn('unshare', ['--net', 'sleep', '600'], { stdio: 'ignore' });
-    cleanup.push(() => { holder.kill('SIGKILL'); });
-    await new Promise<void>((resolve, reject) => { holder.once('spawn', resolve); holder.once('error', reject); });
-    const pathB = `/proc/${holder.pid}/ns/net`;
-    // unshare execs sleep in the same pid once the namespace exists: wait for that.
-    for (let i = 0; i < 100 && (await runTool('readlink', [pathB])).stdout === (await runTool('readlink', ['/proc/self/ns/net'])).stdout; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-
-    const ctrA = `ctr-a-${id}`;
-    const ctrB = `ctr-b-${id}`;
-    cleanup.push(() => detachVeth(hostVethName(ctrA, network)));
-    cleanup.push(() => detachVeth(hostVethName(ctrB, network)));
-    const epA = await attachVeth({ containerId: ctrA, network, bridge, netns: nsA, address: addrA, prefix: 24, gateway: gw });
-    const epB = await attachVeth({ containerId: ctrB, network, bridge, netns: pathB, address: addrB, prefix: 24, gateway: gw });
-    assert.equal(epA.ifname, 'eth0');
-    assert.equal(epB.address, addrB);
-    assert.equal(epA.hostIfname, hostVethName(ctrA, network));
-    assert.match(epA.hostIfname, /^veth[0-9a-f]{7}$/);
+    const a = plan(network, bridge, addrA, 'eth0', gw);
+    const b = plan(network, bridge, addrB, 'eth0', gw);
+    cleanup.push(() => destroySandbox(ctrA, [a.hostIfname]));
+    cleanup.push(() => destroySandbox(ctrB, [b.hostIfname]));
+    const pathA = await buildSandbox(ctrA, [a]);
+    assert.equal(pathA, `/run/netns/${sandboxName(ctrA)}`);
+    await buildSandbox(ctrB, [b]);
+    const nsA = sandboxName(ctrA);
+    const nsB = sandboxName(ctrB);
 
     const eth0 = await getLink('eth0', nsA);
-    assert.equal(eth0?.address, epA.mac);
-    assert.equal(epA.mac, `02:42:${addrA.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`);
-    const routesB = JSON.parse(await ip(['-j', 'route', 'show', 'default'], pathB)) as Array<{ gateway?: string; dev?: string }>;
-    assert.deepEqual(routesB.map((r) => [r.gateway, r.dev]), [[gw, 'eth0']]);
-    assert.equal((await getLink(epA.hostIfname))?.master, bridge);
-
+    assert.equal(eth0?.address, a.mac);
+    const routes = JSON.parse(await ip(['-j', 'route', 'show', 'default'], nsB)) as Array<{ gateway?: string; dev?: string }>;
+    assert.deepEqual(routes.map((r) => [r.gateway, r.dev]), [[gw, 'eth0']]);
+    assert.equal((await getLink(a.hostIfname))?.master, bridge);
     const mine = (await listBerthVeths()).filter((v) => v.network === network);
     assert.deepEqual(mine.map((v) => v.containerId).sort(), [ctrA, ctrB].sort());
 
     assert.ok(await pingFrom(nsA, addrB), 'A reaches B');
-    assert.ok(await pingFrom(pathB, addrA), 'B reaches A');
+    assert.ok(await pingFrom(nsB, addrA), 'B reaches A');
     assert.ok(await pingFrom(nsA, gw), 'A reaches the gateway');
 
-    // Detaching removes both ends; repeating it is harmless.
-    await detachVeth(epA.hostIfname);
-    await detachVeth(epA.hostIfname);
-    assert.equal(await getLink(epA.hostIfname), undefined);
-    assert.equal(await getLink('eth0', nsA), undefined);
-    assert.ok(!(await pingFrom(pathB, addrA)), 'A is gone');
+    // A second endpoint (network connect) comes and goes while A lives.
+    const second = plan(network, bridge, formatIPv4(subnet.base + 4), 'eth1');
+    await plugEndpoint(ctrA, second);
+    assert.ok(await getLink('eth1', nsA));
+    await unplugEndpoint(second.hostIfname);
+    await unplugEndpoint(second.hostIfname); // repeatable
+    assert.equal(await getLink('eth1', nsA), undefined);
+
+    // Destroyed: the host end is down at once, then gone with the namespace.
+    await destroySandbox(ctrA, [a.hostIfname]);
+    await destroySandbox(ctrA, [a.hostIfname]); // repeatable
+    assert.ok(!existsSync(pathA));
+    assert.ok(await gone(a.hostIfname), 'the pair went with the namespace');
+    assert.ok(!(await pingFrom(nsB, addrA)), 'A is gone');
   } finally {
     await cleanup.run();
   }
   assert.equal(await getLink(bridge), undefined);
-  assert.ok(!existsSync(`/run/netns/${nsA}`));
   assert.deepEqual((await listBerthVeths()).filter((v) => v.network === network), []);
 });
 
-test('a failed attach leaves no veth behind', async () => {
+test('with a pid: the namespace that process is in is named and plugged (user namespaces)', async () => {
   const id = uniq();
-  const network = `net-${id}`;
-  // No such bridge: the pair is created, then enslaving fails and it must be removed.
-  await assert.rejects(attachVeth({ containerId: 'x', network, bridge: `bt${id}`, netns: `bt-${id}-none`, address: '10.255.0.2', prefix: 24 }));
-  assert.equal(await getLink(hostVethName('x', network)), undefined);
+  const bridge = `bt${id}`;
+  const ctr = `p${id}`.padEnd(64, '0');
+  const cleanup = new Cleanup();
+  try {
+    const subnet = await freeTestSubnet();
+    cleanup.push(() => deleteBridge(bridge));
+    await ensureBridge({ name: bridge, address: `${formatIPv4(subnet.base + 1)}/24`, network: 'n' });
+    const holder = spawn('unshare', ['--net', 'sleep', '600'], { stdio: 'ignore' });
+    cleanup.push(() => { holder.kill('SIGKILL'); });
+    await new Promise<void>((resolve, reject) => { holder.once('spawn', resolve); holder.once('error', reject); });
+    const own = (await runTool('readlink', ['/proc/self/ns/net'])).stdout;
+    // unshare execs sleep in the same pid once the namespace exists: wait for that.
+    for (let i = 0; i < 100 && (await runTool('readlink', [`/proc/${holder.pid}/ns/net`])).stdout === own; i++) await new Promise((r) => setTimeout(r, 20));
+    const p = plan('n', bridge, formatIPv4(subnet.base + 2), 'eth0');
+    cleanup.push(() => destroySandbox(ctr, [p.hostIfname]));
+    await buildSandbox(ctr, [p], holder.pid);
+    const addrs = JSON.parse(await ip(['-j', '-4', 'addr', 'show', 'dev', 'eth0'], `/proc/${holder.pid}/ns/net`)) as Array<{ addr_info: Array<{ local: string }> }>;
+    assert.equal(addrs[0]?.addr_info[0]?.local, p.address, 'the process sees the endpoint');
+  } finally {
+    await cleanup.run();
+  }
+});
+
+test('a failed build leaves no namespace and no veth behind', async () => {
+  const id = uniq();
+  const ctr = `f${id}`.padEnd(64, '0');
+  // No such bridge: the namespace and the pair are made, then enslaving fails.
+  const p = plan(`net-${id}`, `bt${id}`, '10.255.0.2', 'eth0');
+  await assert.rejects(buildSandbox(ctr, [p]));
+  assert.ok(!existsSync(`/run/netns/${sandboxName(ctr)}`));
+  assert.ok(await gone(p.hostIfname));
 });

@@ -10,7 +10,7 @@ import { addNamedNetns, deleteNamedNetns, getLink, inNetns, ip, mustRun, runTool
 import { PortPublisher, portMap, portRequests, type PublishedPort } from '../../src/network/ports.ts';
 import { localPortRange } from '../../src/network/ports-sockets.ts';
 import { formatIPv4 } from '../../src/network/subnets.ts';
-import { attachVeth, detachVeth, hostVethName } from '../../src/network/veth.ts';
+import { attachVeth, detachVeth, hostVethName } from './network-kit.ts';
 import { EngineError } from '../../src/util/errors.ts';
 import { Cleanup, freeTestSubnet, uniq } from './network-kit.ts';
 
