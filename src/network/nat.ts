@@ -25,7 +25,9 @@ export function natTableName(bridge: string): string {
 }
 
 let nftAvailable: boolean | undefined;
+/** nft when the host has it; BERTH_FIREWALL=iptables asks for the fallback (and tests it). */
 async function haveNft(): Promise<boolean> {
+  if (process.env.BERTH_FIREWALL === 'iptables') return false;
   if (nftAvailable === undefined) {
     try { nftAvailable = (await runTool('nft', ['--version'])).code === 0; } catch { nftAvailable = false; }
   }
@@ -36,7 +38,7 @@ async function haveNft(): Promise<boolean> {
 export async function applyNat(opts: NatOptions): Promise<void> {
   const subnet = formatCidr(parseCidr(opts.subnet));
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(opts.bridge)) throw systemError(`invalid bridge name ${opts.bridge}`);
-  if (!(await haveNft())) { await applyIptables(opts.bridge, subnet, !!opts.internal); return; }
+  if (!(await haveNft())) { await applyIptables(opts.bridge, subnet, !!opts.internal, opts.masquerade !== false); return; }
   const table = natTableName(opts.bridge);
   const br = JSON.stringify(opts.bridge);
   const body = opts.internal
@@ -105,7 +107,7 @@ async function ensureChainWithJump(table: string, parent: string, chain: string)
   if (!(await iptablesOk(['-t', table, '-C', parent, '-j', chain]))) await iptables(['-t', table, '-A', parent, '-j', chain]);
 }
 
-async function applyIptables(bridge: string, subnet: string, internal: boolean): Promise<void> {
+async function applyIptables(bridge: string, subnet: string, internal: boolean, masquerade: boolean): Promise<void> {
   const chain = chainName(bridge);
   await ensureChainWithJump('filter', 'FORWARD', chain);
   if (internal) {
@@ -114,10 +116,29 @@ async function applyIptables(bridge: string, subnet: string, internal: boolean):
     await iptables(['-t', 'filter', '-A', chain, '-o', bridge, '!', '-i', bridge, '-j', 'DROP']);
     return;
   }
+  // Networks are isolated from each other, as in the nft table.
+  await iptables(['-t', 'filter', '-A', chain, '-i', bridge, '!', '-o', bridge, '-m', 'devgroup', '--dst-group', String(BRIDGE_GROUP), '-j', 'DROP']);
   await iptables(['-t', 'filter', '-A', chain, '-i', bridge, '-j', 'ACCEPT']);
   await iptables(['-t', 'filter', '-A', chain, '-o', bridge, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT']);
+  if (!masquerade) {
+    await removeChainWithJump('nat', 'POSTROUTING', chain);
+    return;
+  }
   await ensureChainWithJump('nat', 'POSTROUTING', chain);
   await iptables(['-t', 'nat', '-A', chain, '-s', subnet, '!', '-o', bridge, '-j', 'MASQUERADE']);
+}
+
+/** berth's own iptables chains present (the fallback's), by table. */
+export async function listBerthChains(): Promise<string[]> {
+  const out: string[] = [];
+  for (const table of ['filter', 'nat']) {
+    const r = await runTool('iptables', ['-w', '-t', table, '-S']);
+    for (const l of r.stdout.split('\n')) {
+      const m = /^-N (BERTH-\S+)$/.exec(l.trim());
+      if (m) out.push(`${table}/${m[1]}`);
+    }
+  }
+  return out;
 }
 
 async function removeChainWithJump(table: string, parent: string, chain: string): Promise<void> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { deleteBridge, ensureBridge } from '../../src/network/bridge.ts';
-import { applyNat, ensureIpForward, listBerthTables, natTableName, removeNat } from '../../src/network/nat.ts';
+import { applyNat, ensureIpForward, listBerthChains, listBerthTables, natTableName, removeNat } from '../../src/network/nat.ts';
 import { addNamedNetns, deleteNamedNetns, getLink, inNetns, ip, runTool } from '../../src/network/netns.ts';
 import { formatCidr, formatIPv4 } from '../../src/network/subnets.ts';
 import { attachVeth, detachVeth, hostVethName } from './network-kit.ts';
@@ -18,7 +18,9 @@ async function connectFrom(ns: string, addr: string, port: number): Promise<{ co
   return runTool(cmd, args, 'hello\n');
 }
 
-test('outbound traffic from the bridge is masqueraded; internal networks cannot leave', async () => {
+for (const backend of ['nft', 'iptables'] as const) test(`outbound traffic from the bridge is masqueraded; internal networks cannot leave (${backend})`, async () => {
+  if (backend === 'iptables') process.env.BERTH_FIREWALL = 'iptables';
+  else delete process.env.BERTH_FIREWALL;
   const id = uniq();
   const bridge = `bt${id}`;
   const uplink = `bo${id}`;
@@ -69,7 +71,8 @@ test('outbound traffic from the bridge is masqueraded; internal networks cannot 
     cleanup.push(() => removeNat(bridge));
     await applyNat({ bridge, subnet: formatCidr(subnet) });
     await applyNat({ bridge, subnet: formatCidr(subnet) }); // idempotent replace
-    assert.equal((await listBerthTables()).filter((t) => t === table).length, 1);
+    if (backend === 'nft') assert.equal((await listBerthTables()).filter((t) => t === table).length, 1);
+    else assert.deepEqual((await listBerthChains()).filter((c) => c.includes(bridge)).sort(), [`filter/BERTH-${bridge}`, `nat/BERTH-${bridge}`]);
 
     const ok = await connectFrom(nsC, outSide, port);
     assert.equal(ok.code, 0);
@@ -89,8 +92,14 @@ test('outbound traffic from the bridge is masqueraded; internal networks cannot 
     await removeNat(bridge); // idempotent
   } finally {
     await cleanup.run();
+    delete process.env.BERTH_FIREWALL;
   }
   assert.deepEqual((await listBerthTables()).filter((t) => t.includes(id)), []);
+  assert.deepEqual((await listBerthChains()).filter((c) => c.includes(id)), []);
+  // The one jump per host chain goes with berth's chains.
+  for (const [table, parent] of [['filter', 'FORWARD'], ['nat', 'POSTROUTING']]) {
+    assert.doesNotMatch((await runTool('iptables', ['-w', '-t', table!, '-S', parent!])).stdout, new RegExp(bridge));
+  }
   assert.equal(await getLink(bridge), undefined);
   assert.equal(await getLink(uplink), undefined);
 });
