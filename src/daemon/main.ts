@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
     top: { store: engine.containers.store, pids: (rec) => cgroupProcs(cgroupLayout, containerCgroupPath(config.cgroupParent, rec.HostConfig, rec.Id)), events: engine.containerEvents },
   });
   eventsRoutes(api.router, { bus: engine.events });
-  explainRoutes(api.router, { store: engine.containers.store, layout: cgroupLayout, cgroupParent: config.cgroupParent, host: engine.host, execRoot: config.execRoot });
+  explainRoutes(api.router, { store: engine.containers.store, layout: cgroupLayout, cgroupParent: config.cgroupParent, host: engine.host, execRoot: config.execRoot, portsTable: engine.networking.ports.table });
   networkRoutes(api.router, {
     networks: engine.networks,
     findContainer: (ref) => {

@@ -16,6 +16,7 @@ import { nsInode, parseIdMap, parseStatus, userName } from './proc-status.ts';
 import type { ExplainReport, NamespaceFact, NamespaceType, SeccompFacts } from './types.ts';
 import { containerCgroupPath } from '../runtime/resources.ts';
 import { readFileInRoot } from '../runtime/rootpath.ts';
+import { readNetworkFacts } from './network.ts';
 
 export interface ExplainDeps {
   store: { get(ref: string): ContainerRecord; list(): ContainerRecord[] };
@@ -27,6 +28,8 @@ export interface ExplainDeps {
   spec(rec: ContainerRecord): Promise<OciSpec | undefined>;
   /** procfs mount (tests may point elsewhere). */
   proc?: string;
+  /** berth's nft table of published ports. */
+  portsTable?: string;
 }
 
 const NAMESPACES: NamespaceType[] = ['mnt', 'pid', 'net', 'ipc', 'uts', 'user', 'cgroup', 'time'];
@@ -131,6 +134,7 @@ export async function explainContainer(d: ExplainDeps, ref: string): Promise<Exp
       UidMap: parseIdMap(await readOr(join(pidDir, 'uid_map'))),
       GidMap: parseIdMap(await readOr(join(pidDir, 'gid_map'))),
     },
+    Network: await readNetworkFacts(proc, rec.State.Pid, d.portsTable),
     Mounts: toMountFacts(entries),
   };
   return report;

@@ -64,6 +64,16 @@ export function renderExplain(r: ExplainReport): string {
     ['Gid map:', idMap(u.GidMap)],
   ]));
 
+  const net = r.Network;
+  parts.push('NETWORK\n' + table([
+    ['INTERFACE', 'STATE', 'MAC', 'ADDRESSES', 'HOST END', 'BRIDGE'],
+    ...net.Interfaces.map((i) => [i.Name, i.State || '-', i.Mac || '-', i.Addresses.join(' ') || '-', i.HostPeer || '-', i.Bridge || '-']),
+  ]) + table([
+    ['Routes:', net.Routes.map((x) => `${x.Destination}${x.Gateway ? ` via ${x.Gateway}` : ''}${x.Device ? ` dev ${x.Device}` : ''}`).join(', ') || '-'],
+    ['Nameservers:', net.Nameservers.join(' ') || '-'],
+    ['Published:', net.Published.map((p) => `${p.HostIp}:${p.HostPort}->${p.ContainerIp}:${p.ContainerPort}/${p.Proto}`).join(', ') || '-'],
+  ]));
+
   parts.push('MOUNTS\n' + table([
     ['DESTINATION', 'TYPE', 'SOURCE', 'ROOT', 'OPTIONS', 'PROPAGATION'],
     ...r.Mounts.map((m) => [m.Destination, m.Type, m.Source, m.Root, m.Options, m.Propagation]),

@@ -96,6 +96,16 @@ export interface MountFact {
   Propagation: string;
 }
 
+export interface NetworkFacts {
+  /** In the container's network namespace; a veth's host end and its bridge when it has one. */
+  Interfaces: Array<{ Name: string; Mac: string; State: string; Addresses: string[]; HostPeer: string; Bridge: string }>;
+  Routes: Array<{ Destination: string; Gateway: string; Device: string }>;
+  /** From the container's /etc/resolv.conf. */
+  Nameservers: string[];
+  /** berth's DNAT rules that lead to the container's addresses. */
+  Published: Array<{ HostIp: string; HostPort: number; ContainerIp: string; ContainerPort: number; Proto: string }>;
+}
+
 export interface ExplainReport {
   Id: string;
   Name: string;
@@ -108,5 +118,6 @@ export interface ExplainReport {
   MaskedPaths: PathFact[];
   ReadonlyPaths: PathFact[];
   User: UserFacts;
+  Network: NetworkFacts;
   Mounts: MountFact[];
 }

@@ -23,7 +23,7 @@ interface Target { containerId: string; endpointName: string; containerIp: strin
 const RANDOM_ATTEMPTS = 10;
 
 export class PortPublisher {
-  private readonly table: string;
+  readonly table: string;
   private readonly published = new Map<string, Published>();
   private queue: Promise<unknown> = Promise.resolve();
 

@@ -16,7 +16,8 @@ const hostPid = `ex-hpid-${tag}`;
 const stopped = `ex-stop-${tag}`;
 const joiner = `ex-join-${tag}`;
 const priv = `ex-priv-${tag}`;
-const names = [priv, joiner, plain, limited, hostPid, stopped];
+const published = `ex-pub-${tag}`;
+const names = [priv, joiner, plain, limited, hostPid, stopped, published];
 
 async function berthOk(args: string[]): Promise<string> {
   const r = await d.berth(args);
@@ -152,6 +153,22 @@ test('--privileged with no-new-privileges: every capability, no seccomp filter, 
   // A Go template over the same data.
   assert.equal(await berthOk(['explain', '-f', '{{.Seccomp.Mode}} {{.Seccomp.Profile}} {{.NoNewPrivs}}', priv]), '0 unconfined true\n');
   await berthOk(['rm', '-f', priv]);
+});
+
+test('network: the interface in the container, its veth on the bridge, the route, the published port', async () => {
+  await berthOk(['run', '-d', '--name', published, '-p', '127.0.0.1::80', 'busybox', 'sleep', '600']);
+  const r = await explainJson(published);
+  const eth0 = r.Network.Interfaces.find((i) => i.Name === 'eth0')!;
+  const ip = JSON.parse(await berthOk(['inspect', '--format', '{{json .NetworkSettings.Networks.bridge}}', published])) as { IPAddress: string; IPPrefixLen: number; Gateway: string; MacAddress: string };
+  assert.ok(eth0.Addresses.includes(`${ip.IPAddress}/${ip.IPPrefixLen}`), JSON.stringify(eth0));
+  assert.equal(eth0.Mac, ip.MacAddress);
+  assert.equal(eth0.Bridge, d.bridge, 'the host end is on the daemon\'s bridge');
+  assert.match(eth0.HostPeer, /^veth[0-9a-f]{7}$/);
+  assert.deepEqual(r.Network.Routes.find((x) => x.Destination === 'default'), { Destination: 'default', Gateway: ip.Gateway, Device: 'eth0' });
+  const port = (await berthOk(['port', published, '80'])).trim();
+  assert.deepEqual(r.Network.Published, [{ HostIp: '127.0.0.1', HostPort: Number(port.split(':').pop()), ContainerIp: ip.IPAddress, ContainerPort: 80, Proto: 'tcp' }]);
+  const text = await berthOk(['explain', published]);
+  assert.match(text, new RegExp(`Published:\\s+127\\.0\\.0\\.1:${port.split(':').pop()}->${ip.IPAddress.replaceAll('.', '\\.')}:80/tcp`));
 });
 
 test('the raw API: 200 with the report, 409 for a container that is not running, 404 for an unknown one', async () => {
