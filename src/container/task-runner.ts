@@ -58,6 +58,8 @@ export interface TaskRunnerOptions {
 export interface TaskNetworking {
   /** Whether setup() has anything to do for this container. */
   wantsSandbox(rec: ContainerRecord): boolean;
+  /** The path of the namespace setup() makes (known before it is made). */
+  pathFor(rec: ContainerRecord): string;
   /**
    * The network namespace the container joins (undefined: none of berth's), ready to use;
    * with `pid`, the namespace of that created process is made ready instead.
@@ -160,11 +162,13 @@ export class ContainerTaskRunner implements TaskRunner {
     // may mount /sys), and the network is plugged in between the runtime's create and start.
     const lateNetwork = !!userns && !!this.o.networking?.wantsSandbox(rec);
     // Otherwise the network is made while the rootfs is mounted: they need nothing of each other.
-    const netns = lateNetwork ? undefined : this.o.networking?.setup(rec);
-    const mounted = await Promise.allSettled([mountAll(mounts, f.rootfs), netns]);
+    // Otherwise the network is made while the rootfs is mounted and the spec written (the
+    // spec needs only the namespace's path): the runtime is not started before it is ready.
+    const netns = lateNetwork || !this.o.networking?.wantsSandbox(rec) ? undefined : this.o.networking.setup(rec);
+    netns?.catch(() => undefined); // awaited below, or settled before any cleanup
     try {
-      for (const r of mounted) if (r.status === 'rejected') throw r.reason;
-      const netnsPath = await netns;
+      await mountAll(mounts, f.rootfs);
+      const netnsPath = netns ? this.o.networking!.pathFor(rec) : undefined;
       const shm = await this.sharedShm(rec, joins);
       const spec = await generateSpec(
         {
@@ -187,6 +191,7 @@ export class ContainerTaskRunner implements TaskRunner {
         this.o.host,
       );
       await fsp.writeFile(join(f.bundle, 'config.json'), JSON.stringify(spec));
+      await netns;
       const conn = spawnMonitor({
         id: rec.Id,
         bundle: f.bundle,
@@ -215,6 +220,7 @@ export class ContainerTaskRunner implements TaskRunner {
         throw new EngineError(400, `failed to create task for container: failed to create shim task: OCI runtime create failed: ${reason}: unknown`);
       }
     } catch (err) {
+      await netns?.catch(() => undefined); // a cleanup must not race the setup
       await this.cleanupRun(rec, driver).catch(() => undefined);
       throw err;
     }
@@ -295,9 +301,8 @@ export class ContainerTaskRunner implements TaskRunner {
       await this.deleting.get(id);
     }
     // The namespace goes after the runtime's delete: no process of the container is left in it.
-    await this.o.networking?.teardown(rec);
-    await unmount(this.files(id).rootfs);
-    await unmount(this.files(id).shm);
+    const unmounted = Promise.all([unmount(this.files(id).rootfs), unmount(this.files(id).shm)]);
+    await Promise.all([this.o.networking?.teardown(rec), unmounted]);
   }
 
   private monitorWillDelete(id: string, conn: MonitorConnection): void {

@@ -133,7 +133,7 @@ export class Engine {
 
   /** Waits for background work (runtime deletes, removals) before the daemon exits. */
   async settled(): Promise<void> {
-    await Promise.all([this.tasks.settled(), this.snapshotter.settled()]);
+    await Promise.all([this.tasks.settled(), this.snapshotter.settled(), this.networking.settled()]);
   }
 
   /** Removes image layers that no image and no container needs any more. */

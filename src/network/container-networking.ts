@@ -17,7 +17,7 @@ import { hostsFile, parseExtraHost, resolvConf } from './etc-files.ts';
 import { NetworkDns, type DnsDirectory } from './network-dns.ts';
 import { bridgeNameOf, ensurePlane, ipv4Config, isBridgeNetwork, mtuFor, removePlane } from './plane.ts';
 import { PortPublisher, portRequests } from './ports.ts';
-import { buildSandbox, destroySandbox, listSandboxes, newVethName, plugEndpoint, sandboxName, unplugEndpoint, type EndpointPlan } from './sandbox.ts';
+import { NETNS_DIR, buildSandbox, destroySandbox, listSandboxes, newVethName, plugEndpoint, sandboxName, unplugEndpoint, type EndpointPlan } from './sandbox.ts';
 import type { NetworkService } from './service.ts';
 import type { NetworkRecord } from './types.ts';
 import type { NetworkEventSink } from '../events/sinks.ts';
@@ -50,6 +50,8 @@ export class ContainerNetworking {
   private readonly o: ContainerNetworkingOptions;
   readonly ports: PortPublisher;
   readonly dns: NetworkDns;
+  /** Sandboxes of stopped runs being removed, by container id. */
+  private readonly destroying = new Map<string, Promise<void>>();
   /** Networks whose bridge and rules this daemon has made or checked (or is making). */
   private readonly planes = new Map<string, Promise<void>>();
 
@@ -121,6 +123,7 @@ export class ContainerNetworking {
     if (isSpecialMode(mode)) return undefined;
     const ns = settingsOf(rec);
     if (!Object.keys(ns.Networks).length) this.atCreate(rec, {});
+    await this.destroying.get(rec.Id); // the previous run's namespace, still going
     try {
       // Addresses first (in memory and the networks' records), then the kernel side in one go.
       const plans: Array<{ n: NetworkRecord; es: EndpointSettings; plan: EndpointPlan; endpointId: string }> = [];
@@ -135,9 +138,15 @@ export class ContainerNetworking {
       await this.writeEtcFiles(rec);
       return path;
     } catch (err) {
+      // A failed start leaves nothing once it has answered.
       await this.teardown(rec).catch((e) => log.warn('network cleanup after a failed start', { id: rec.Id, error: e }));
+      await this.destroying.get(rec.Id);
       throw err;
     }
+  }
+
+  pathFor(rec: ContainerRecord): string {
+    return `${NETNS_DIR}/${sandboxName(rec.Id)}`;
   }
 
   /** Whether the container gets a namespace of berth's making (bridge and user networks). */
@@ -151,7 +160,10 @@ export class ContainerNetworking {
     if (!ns || !this.wantsSandbox(rec)) return;
     await this.ports.unpublish(rec.Id);
     delete ns.Published;
-    if (ns.SandboxKey || ns.Veths) await destroySandbox(rec.Id, Object.values(ns.Veths ?? {}).map((v) => v.host));
+    // The kernel side goes in the background (the exit is answered meanwhile): its first act
+    // sets the host ends down, so an address released below is safe to hand out again at
+    // once; a new start of this container waits for it.
+    if (ns.SandboxKey || ns.Veths) this.destroyLater(rec.Id, Object.values(ns.Veths ?? {}).map((v) => v.host));
     for (const es of Object.values(ns.Networks)) {
       const n = es.NetworkID ? this.o.networks.store.get(es.NetworkID) : undefined;
       if (n?.Containers[rec.Id]) {
@@ -163,6 +175,22 @@ export class ContainerNetworking {
     delete ns.Veths;
     ns.SandboxKey = '';
     ns.SandboxID = '';
+  }
+
+  private destroyLater(containerId: string, hostEnds: string[]): void {
+    const before = this.destroying.get(containerId) ?? Promise.resolve();
+    const done: Promise<void> = before
+      .then(() => destroySandbox(containerId, hostEnds))
+      .catch((err) => log.warn('removing a network namespace failed', { id: containerId, error: err }))
+      .finally(() => {
+        if (this.destroying.get(containerId) === done) this.destroying.delete(containerId);
+      });
+    this.destroying.set(containerId, done);
+  }
+
+  /** Resolves once every sandbox being removed is gone (daemon stop, tests). */
+  async settled(): Promise<void> {
+    while (this.destroying.size) await Promise.all(this.destroying.values());
   }
 
   /** An endpoint's address from its network's pool, and how its veth will be made. */
@@ -398,6 +426,7 @@ export class ContainerNetworking {
 
   /** Daemon stop: listeners close; with nothing left running, the bridges and rules go too. */
   async shutdown(): Promise<void> {
+    await this.settled();
     const anyRunning = this.o.containers.list().some((c) => isActive(c) && c.NetworkSettings?.SandboxKey);
     await this.dns.close().catch((err) => log.warn('closing the DNS listeners failed', { error: err }));
     await this.ports.close(!anyRunning).catch((err) => log.warn('releasing published ports failed', { error: err }));
