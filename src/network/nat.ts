@@ -132,6 +132,9 @@ async function applyIptables(bridge: string, subnet: string, internal: boolean, 
 export async function listBerthChains(): Promise<string[]> {
   const out: string[] = [];
   for (const table of ['filter', 'nat']) {
+    // Listing with iptables-nft would make the table where there is none: look first.
+    const nft = await runTool('nft', ['list', 'table', 'ip', table]).catch(() => undefined);
+    if (nft && nft.code !== 0) continue;
     const r = await runTool('iptables', ['-w', '-t', table, '-S']);
     for (const l of r.stdout.split('\n')) {
       const m = /^-N (BERTH-\S+)$/.exec(l.trim());
