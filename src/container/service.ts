@@ -111,6 +111,8 @@ export class ContainerService {
   onStopped: ((rec: ContainerRecord) => void) | undefined;
   /** After a pause or an unpause (health checks rest while a container is frozen). */
   onPauseChange: ((rec: ContainerRecord, paused: boolean) => void) | undefined;
+  /** After a rename (the networks' endpoint lists carry the name). */
+  onRenamed: ((rec: ContainerRecord) => Promise<void>) | undefined;
   /** Checks a create's network part and records the endpoints asked for (networking). */
   networkAtCreate: ((rec: ContainerRecord, endpoints: Record<string, EndpointRequest | null> | null | undefined) => void) | undefined;
 
@@ -650,6 +652,7 @@ export class ContainerService {
         throw err;
       }
       this.store.releaseName(oldName, rec.Id);
+      await this.onRenamed?.(rec).catch((err) => log.warn('renaming network endpoints failed', { id: rec.Id, error: err }));
       this.emit('rename', rec, { oldName });
     });
   }

@@ -36,6 +36,7 @@ import { hasCode } from '../util/native.ts';
 import { CgroupWarmup } from './cgroup-warmup.ts';
 import { rfc3339Nano } from '../util/time.ts';
 import { containerCgroupPath } from '../runtime/resources.ts';
+import { resolvConf } from '../network/etc-files.ts';
 
 export interface TaskRunnerOptions {
   execRoot: string;
@@ -133,7 +134,15 @@ export class ContainerTaskRunner implements TaskRunner {
       fsp.writeFile(rec.HostnamePath, `${rec.Config.Hostname}\n`, { mode: 0o644 }),
       // --network host: copies of the host's own files (its resolvers are reachable there).
       hostNet ? fsp.copyFile('/etc/hosts', rec.HostsPath) : fsp.writeFile(rec.HostsPath, HOSTS, { mode: 0o644 }),
-      (hostNet ? fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '') : hostResolvConf()).then((text) => fsp.writeFile(rec.ResolvConfPath, text, { mode: 0o644 })),
+      fsp
+        .readFile('/etc/resolv.conf', 'utf8')
+        .catch(() => '')
+        .then((host) => {
+          const hc = rec.HostConfig;
+          // The network rewrites it at each start; until then (and for --network none) dockerd's.
+          const text = hostNet ? host : resolvConf({ host, dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], embedded: false });
+          return fsp.writeFile(rec.ResolvConfPath, text, { mode: 0o644 });
+        }),
     ]);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -512,13 +521,6 @@ function madeOnce(dir: string, forget: () => void): Promise<unknown> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** The host's resolvers minus loopback ones (unreachable from a container's namespace). */
-async function hostResolvConf(): Promise<string> {
-  const text = await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\s*$)/.test(l));
-  return lines.join('\n').trim() + '\n';
 }
 
 /** Whether dir is the root of a mount (its device differs from its parent's). */

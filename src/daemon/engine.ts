@@ -72,6 +72,7 @@ export class Engine {
     const source: ImageSource = this.images;
     this.containers = new ContainerService(store, source, tasks);
     this.containers.networkAtCreate = (rec, endpoints) => networking.atCreate(rec, endpoints);
+    this.containers.onRenamed = (rec) => networking.renamed(rec);
     networks.onCreated = async (n) => {
       await networking.networkCreated(n.Id);
       networkEvents('create', n);

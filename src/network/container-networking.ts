@@ -17,7 +17,7 @@ import { hostsFile, parseExtraHost, resolvConf } from './etc-files.ts';
 import { NetworkDns, type DnsDirectory } from './network-dns.ts';
 import { bridgeNameOf, ensurePlane, ipv4Config, isBridgeNetwork, mtuFor, removePlane } from './plane.ts';
 import { PortPublisher, portRequests } from './ports.ts';
-import { NETNS_DIR, buildSandbox, destroySandbox, listSandboxes, newVethName, plugEndpoint, sandboxName, unplugEndpoint, type EndpointPlan } from './sandbox.ts';
+import { NETNS_DIR, buildSandbox, destroySandbox, listSandboxes, newVethName, plugEndpoint, sandboxName, setDefaultRoute, unplugEndpoint, type EndpointPlan } from './sandbox.ts';
 import type { NetworkService } from './service.ts';
 import type { NetworkRecord } from './types.ts';
 import type { NetworkEventSink } from '../events/sinks.ts';
@@ -80,19 +80,18 @@ export class ContainerNetworking {
       return;
     }
     if (mode.startsWith('container:')) return;
+    // As dockerd, a network that does not exist (yet) is not an error until the start.
     const primary = this.o.networks.find(mode);
-    if (!primary) throw notFound(`network ${mode} not found`);
-    const list: Array<[NetworkRecord, EndpointRequest]> = [[primary, asked[mode] ?? asked[primary.Name] ?? asked[primary.Id] ?? {}]];
+    const list: Array<[string, NetworkRecord | undefined, EndpointRequest]> = [[primary?.Name ?? mode, primary, asked[mode] ?? (primary && (asked[primary.Name] ?? asked[primary.Id])) ?? {}]];
     for (const [ref, req] of Object.entries(asked)) {
-      if (ref === mode || ref === primary.Name || ref === primary.Id) continue;
+      if (ref === mode || ref === primary?.Name || ref === primary?.Id) continue;
       const n = this.o.networks.find(ref);
-      if (!n) throw notFound(`network ${ref} not found`);
-      if (!isBridgeNetwork(n)) throw badParameter(`container cannot be connected to network ${n.Name} with network mode ${mode}`);
-      list.push([n, req ?? {}]);
+      if (n && !isBridgeNetwork(n)) throw badParameter(`container cannot be connected to network ${n.Name} with network mode ${mode}`);
+      list.push([n?.Name ?? ref, n, req ?? {}]);
     }
-    for (const [n, req] of list) {
-      checkEndpointRequest(n, req);
-      ns.Networks[n.Name] = newEndpointSettings(n.Id, req);
+    for (const [name, n, req] of list) {
+      if (n) checkEndpointRequest(n, req);
+      ns.Networks[name] = newEndpointSettings(n?.Id ?? '', req);
     }
     // Bad port specs and extra hosts are refused at create (dockerd checks them there too).
     portRequests(rec.HostConfig.PortBindings, !!rec.HostConfig.PublishAllPorts, rec.Config.ExposedPorts);
@@ -105,7 +104,7 @@ export class ContainerNetworking {
       }
       if (!isIP(ip)) throw badParameter(`invalid IP address in add-host: "${ip}"`);
     }
-    if (rec.HostConfig.Links?.length && !isDefaultBridge(primary)) {
+    if (rec.HostConfig.Links?.length && primary && !isDefaultBridge(primary)) {
       // On user networks a link is a name the container resolves (dockerd keeps them per endpoint).
       ns.Networks[primary.Name]!.Links = [...rec.HostConfig.Links];
     }
@@ -355,6 +354,7 @@ export class ContainerNetworking {
       throw forbidden(`container ${rec.Id} is not connected to network ${n.Name}`);
     }
     if (n.Driver === 'host' || n.Driver === 'null') throw badParameter('container cannot be disconnected from host network or connected to host network');
+    const hadDefaultRoute = !!es.IPAddress && !!es.Gateway && Object.keys(ns.Networks)[0] === n.Name;
     if (es.IPAddress) {
       const veth = ns.Veths?.[n.Id];
       if (veth) await unplugEndpoint(veth.host);
@@ -365,7 +365,25 @@ export class ContainerNetworking {
       }
     }
     delete ns.Networks[n.Name];
-    if (ns.SandboxKey) await this.writeEtcFiles(rec);
+    if (!ns.SandboxKey) return;
+    if (hadDefaultRoute) {
+      // The way out moves to the next network that has one, as libnetwork moves it; that
+      // network is the container's first from now on.
+      const next = Object.entries(ns.Networks).find(([, e]) => e.IPAddress && e.Gateway);
+      const veth = next && ns.Veths?.[next[1].NetworkID];
+      if (next && veth) {
+        await setDefaultRoute(rec.Id, next[1].Gateway, veth.ifname);
+        ns.Networks = { [next[0]]: next[1], ...ns.Networks };
+      }
+    }
+    await this.writeEtcFiles(rec);
+  }
+
+  /** A rename reaches the networks' endpoint lists (network inspect shows the name). */
+  async renamed(rec: ContainerRecord): Promise<void> {
+    for (const es of Object.values(rec.NetworkSettings?.Networks ?? {})) {
+      if (es.NetworkID && this.o.networks.store.get(es.NetworkID)?.Containers[rec.Id]) await this.o.networks.renameEndpoint(es.NetworkID, rec.Id, rec.Name.slice(1));
+    }
   }
 
   // ---- networks ----
@@ -470,6 +488,10 @@ export class ContainerNetworking {
         }
         return m.out.filter((x) => namesOf(x.c, m.n).includes(q)).map((x) => x.ip);
       },
+      upstreams: (networkId, clientIp) => {
+        const asker = members(networkId)?.out.find((x) => x.ip === clientIp);
+        return (asker?.c.HostConfig.Dns ?? []).filter((a) => isIP(a)).map((address) => ({ address, port: 53 }));
+      },
       reverse: (networkId, _clientIp, ip) => {
         const m = members(networkId);
         const hit = m?.out.find((x) => x.ip === ip);
@@ -489,8 +511,9 @@ function checkEndpointRequest(n: NetworkRecord, req: EndpointRequest): void {
   if (req.Aliases?.length && !userNet) throw badParameter('network-scoped alias is supported only for containers in user defined networks');
   const ip = req.IPAMConfig?.IPv4Address;
   if (ip) {
+    if (!userNet) throw badParameter('user specified IP address is supported on user defined networks only');
     // dockerd: only where the user chose the subnet.
-    if (!userNet || !n.IPAM.Config.some((c) => c.Subnet)) throw badParameter('user specified IP address is supported only when connecting to networks with user configured subnets');
+    if (!n.IPAM.Config.some((c) => c.Subnet)) throw badParameter('user specified IP address is supported only when connecting to networks with user configured subnets');
   }
   if (req.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(req.MacAddress)) throw badParameter(`invalid MAC address: ${req.MacAddress}`);
 }

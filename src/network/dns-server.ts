@@ -27,7 +27,7 @@ export interface DnsServerOptions {
   /** Passed to the resolver: which container/network this server answers for. */
   scope?: string;
   /** Where to forward other names (a function is asked per query, so resolv.conf edits apply). */
-  upstreams?: Upstream[] | (() => Upstream[]);
+  upstreams?: Upstream[] | ((scope: string, client: DnsClient) => Upstream[]);
   /** Answer for names we cannot forward for lack of upstreams: NXDOMAIN unless set (Docker: SERVFAIL). */
   noUpstreamRcode?: number;
   /** Per-upstream, per-transport timeout. */
@@ -179,7 +179,7 @@ export class DnsServer {
       }
     }
     const configured = this.opts.upstreams ?? [];
-    const upstreams = typeof configured === 'function' ? configured() : configured;
+    const upstreams = typeof configured === 'function' ? configured(scope, client) : configured;
     if (upstreams.length === 0) {
       return this.errorReply(query.id, 0, query.flags.rd, this.opts.noUpstreamRcode ?? RCODE.NXDOMAIN, query);
     }

@@ -57,7 +57,9 @@ export async function applyNat(opts: NatOptions): Promise<void> {
         '  }',
         '  chain forward {',
         '    type filter hook forward priority filter; policy accept;',
-        // Networks are isolated from each other: nothing from this bridge to another of berth's.
+        // Networks are isolated from each other: nothing from this bridge to another of berth's,
+        // except through a published port (its DNAT is what the host offers everyone).
+        `    iifname ${br} oifgroup ${BRIDGE_GROUP} oifname != ${br} ct status dnat accept`,
         `    iifname ${br} oifgroup ${BRIDGE_GROUP} oifname != ${br} drop`,
         `    iifname ${br} accept`,
         `    oifname ${br} ct state established,related accept`,
@@ -117,6 +119,7 @@ async function applyIptables(bridge: string, subnet: string, internal: boolean, 
     return;
   }
   // Networks are isolated from each other, as in the nft table.
+  await iptables(['-t', 'filter', '-A', chain, '-i', bridge, '!', '-o', bridge, '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'ACCEPT']);
   await iptables(['-t', 'filter', '-A', chain, '-i', bridge, '!', '-o', bridge, '-m', 'devgroup', '--dst-group', String(BRIDGE_GROUP), '-j', 'DROP']);
   await iptables(['-t', 'filter', '-A', chain, '-i', bridge, '-j', 'ACCEPT']);
   await iptables(['-t', 'filter', '-A', chain, '-o', bridge, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT']);

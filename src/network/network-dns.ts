@@ -21,6 +21,8 @@ export interface DnsDirectory {
   lookup(networkId: string, clientIp: string, name: string): string[];
   /** Names for `ip` as seen from that client (first canonical), [] unknown. */
   reverse(networkId: string, clientIp: string, ip: string): string[];
+  /** The client's own resolvers (its --dns), where others go; empty: the host's. */
+  upstreams?(networkId: string, clientIp: string): Array<{ address: string; port: number }>;
 }
 
 export interface NetworkDnsOptions {
@@ -205,7 +207,10 @@ export class NetworkDns {
     return new DnsServer({
       resolver,
       scope: networkId,
-      upstreams: () => this.upstreams(),
+      upstreams: (scope, client) => {
+        const own = this.directory.upstreams?.(scope, client.address) ?? [];
+        return own.length ? own : this.upstreams();
+      },
       // Docker's resolver answers SERVFAIL when it has nowhere to forward
       noUpstreamRcode: RCODE.SERVFAIL,
     });

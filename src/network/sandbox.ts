@@ -132,3 +132,8 @@ export async function unplugEndpoint(hostIfname: string): Promise<void> {
   const r = await runTool('ip', ['link', 'del', 'dev', hostIfname]);
   if (r.code !== 0 && !/cannot find|does not exist/i.test(r.stderr)) throw systemError(`ip link del ${hostIfname}: ${r.stderr.trim()}`);
 }
+
+/** The sandbox's default route, now through `ifname` (its network with a way out changed). */
+export async function setDefaultRoute(containerId: string, gateway: string, ifname: string): Promise<void> {
+  await run(['-n', sandboxName(containerId), 'route', 'replace', 'default', 'via', formatIPv4(parseIPv4(gateway)), 'dev', ifname]);
+}

@@ -265,6 +265,17 @@ export class NetworkService {
     });
   }
 
+  /** A renamed container's endpoint: network inspect shows the new name. */
+  async renameEndpoint(ref: string, containerId: string, name: string): Promise<void> {
+    return this.serial(async () => {
+      const n = this.get(ref);
+      if (!n.Containers[containerId]) return;
+      const next = structuredClone(n);
+      next.Containers[containerId]!.Name = name;
+      await this.store.save(next);
+    });
+  }
+
   private usedSubnets(): string[] {
     const out: string[] = [];
     for (const n of this.store.list()) for (const c of n.IPAM.Config) if (c.Subnet && !c.Subnet.includes(':')) out.push(c.Subnet);

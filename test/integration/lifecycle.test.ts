@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startDaemon, cleanupRoots, BUSYBOX_TAR, type TestDaemon } from '../helpers/daemon.ts';
+import { until as untilHelper } from '../helpers/until.ts';
 import { Engine } from '../../src/daemon/engine.ts';
 import { DEFAULTS } from '../../src/daemon/config.ts';
 import { load } from '../../src/image/archive.ts';
@@ -29,16 +30,7 @@ async function inspect(ref: string, format: string): Promise<string> {
   return r.stdout.trim();
 }
 
-/** Polls until `fn` gives a truthy value; fails with `what` after a generous deadline. */
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>) => untilHelper(what, fn, 30_000, 50);
 
 async function ok(args: string[]): Promise<string> {
   const r = await d.docker(args);
