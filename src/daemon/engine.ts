@@ -23,7 +23,8 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { log } from '../util/log.ts';
 import { NetworkService } from '../network/service.ts';
 import { ContainerNetworking } from '../network/container-networking.ts';
-import { configureDefaultBridge, hostAwareAllocator } from '../network/default-bridge.ts';
+import { hostAwareAllocator } from '../network/default-bridge.ts';
+import { parseBip } from '../network/ipam.ts';
 
 export class Engine {
   readonly config: DaemonConfig;
@@ -57,7 +58,7 @@ export class Engine {
     }
     const store = new ContainerStore(join(config.dataRoot, 'containers'));
     const networkEvents = networkEventSink(this.events);
-    const networking = (this.networking = new ContainerNetworking({ networks, containers: store, execRoot: config.execRoot, events: networkEvents }));
+    const networking = (this.networking = new ContainerNetworking({ networks, containers: store, execRoot: config.execRoot, defaultBridge: config.bridge, bip: config.bip, events: networkEvents }));
     const tasks = (this.tasks = new ContainerTaskRunner({
       execRoot: config.execRoot,
       snapshotter: this.snapshotter,
@@ -111,7 +112,7 @@ export class Engine {
       await writeFileAtomic(idFile, id, 0o600);
     }
     const networks = await NetworkService.open(join(config.dataRoot, 'network'), hostAwareAllocator);
-    await configureDefaultBridge(networks, config.bridge, config.bip);
+    if (config.bip) parseBip(config.bip); // a bad --bip stops the daemon, as dockerd's
     const engine = new Engine(config, id.trim(), await hostFacts(), networks);
     await engine.content.init();
     await engine.snapshotter.init();

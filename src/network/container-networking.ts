@@ -5,7 +5,7 @@
 //
 // The container service owns the records; this service fills in and clears their
 // NetworkSettings, and keeps the networks' endpoint lists (network inspect's Containers).
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { ContainerRecord } from '../container/record.ts';
@@ -13,15 +13,16 @@ import { isActive } from '../container/record.ts';
 import { EngineError, badParameter, forbidden, notFound } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { clearRuntime, newEndpointSettings, type ContainerNetworkSettings, type EndpointRequest, type EndpointSettings } from './endpoint.ts';
-import { hostsFile, parseExtraHost, resolvConf } from './etc-files.ts';
-import { NetworkDns, type DnsDirectory } from './network-dns.ts';
+import { hostsFile, parseExtraHost, parseLink, resolvConf } from './etc-files.ts';
+import type { NetworkDns } from './network-dns.ts';
+import { configureDefaultBridge } from './default-bridge.ts';
+import { dnsDirectory } from './network-dns-directory.ts';
 import { bridgeNameOf, ensurePlane, ipv4Config, isBridgeNetwork, mtuFor, removePlane } from './plane.ts';
 import { PortPublisher, portRequests } from './ports.ts';
 import { NETNS_DIR, buildSandbox, destroySandbox, listSandboxes, newVethName, plugEndpoint, sandboxName, setDefaultRoute, unplugEndpoint, type EndpointPlan } from './sandbox.ts';
 import type { NetworkService } from './service.ts';
 import type { NetworkRecord } from './types.ts';
 import type { NetworkEventSink } from '../events/sinks.ts';
-import { listBerthVeths } from './veth.ts';
 
 export interface ContainerDirectory {
   find(ref: string): ContainerRecord | undefined;
@@ -32,6 +33,10 @@ export interface ContainerNetworkingOptions {
   networks: NetworkService;
   containers: ContainerDirectory;
   execRoot: string;
+  /** The default bridge's Linux bridge (--bridge): it names the published ports' table. */
+  defaultBridge: string;
+  /** --bip: the default bridge's address and subnet. */
+  bip?: string;
   /** dockerd's network events (connect and disconnect of containers). */
   events?: NetworkEventSink;
 }
@@ -49,7 +54,10 @@ export function settingsOf(rec: ContainerRecord): ContainerNetworkSettings {
 export class ContainerNetworking {
   private readonly o: ContainerNetworkingOptions;
   readonly ports: PortPublisher;
-  readonly dns: NetworkDns;
+  /** The embedded DNS, loaded with the first user network it serves (a quicker daemon start). */
+  private dnsLoaded: Promise<NetworkDns> | undefined;
+  /** The default bridge's subnet, chosen again at each daemon start (see defaultBridgeReady). */
+  private defaultBridge: Promise<void> | undefined;
   /** Sandboxes of stopped runs being removed, by container id. */
   private readonly destroying = new Map<string, Promise<void>>();
   /** Networks whose bridge and rules this daemon has made or checked (or is making). */
@@ -57,8 +65,8 @@ export class ContainerNetworking {
 
   constructor(o: ContainerNetworkingOptions) {
     this.o = o;
-    this.ports = new PortPublisher({ table: `berth-ports-${bridgeNameOf(o.networks.get('bridge'))}` });
-    this.dns = new NetworkDns({ directory: this.directory(), stateFile: join(o.execRoot, 'network', 'dns-ports.json') });
+    this.ports = new PortPublisher({ table: `berth-ports-${o.defaultBridge}` });
+
   }
 
   // ---- create ----
@@ -198,6 +206,11 @@ export class ContainerNetworking {
     if (!n) throw notFound(`network ${name} not found`);
     es.NetworkID = n.Id;
     await this.plane(n);
+    return this.address(rec, this.o.networks.get(n.Id), es, index, primary); // the record as the plane left it
+  }
+
+  /** The address from the pool (the network record now holds the endpoint) and the veth to make. */
+  private async address(rec: ContainerRecord, n: NetworkRecord, es: EndpointSettings, index: number, primary: boolean) {
     const ep = await this.o.networks.connect(n.Id, { id: rec.Id, name: rec.Name }, {
       ipv4Address: es.IPAMConfig?.IPv4Address || undefined,
       macAddress: es.MacAddress || undefined,
@@ -230,8 +243,9 @@ export class ContainerNetworking {
     es.MacAddress = plan.mac;
     if (!isDefaultBridge(n)) {
       es.DNSNames = [rec.Name.slice(1), ...(es.Aliases ?? []), rec.Id.slice(0, 12)];
-      await this.dns.serveNetwork(n.Id, gateway);
-      await this.dns.attachContainer(sandboxName(rec.Id), n.Id, plan.address, plan.ifname);
+      const dns = await this.dns();
+      await dns.serveNetwork(n.Id, gateway);
+      await dns.attachContainer(sandboxName(rec.Id), n.Id, plan.address, plan.ifname);
     }
   }
 
@@ -251,11 +265,28 @@ export class ContainerNetworking {
     }
   }
 
+  private dns(): Promise<NetworkDns> {
+    this.dnsLoaded ??= import('./network-dns.ts').then(({ NetworkDns }) => new NetworkDns({
+      directory: dnsDirectory(this.o.networks, this.o.containers),
+      stateFile: join(this.o.execRoot, 'network', 'dns-ports.json'),
+    }));
+    return this.dnsLoaded;
+  }
+
+  /**
+   * The default bridge's subnet is checked against the host's routes once per daemon run
+   * (configureDefaultBridge), at its first use: a daemon start spawns nothing for it.
+   */
+  defaultBridgeReady(): Promise<void> {
+    this.defaultBridge ??= configureDefaultBridge(this.o.networks, this.o.defaultBridge, this.o.bip);
+    return this.defaultBridge;
+  }
+
   /** Starts at once (daemon start, restarts) wait for the one that makes the bridge. */
   private plane(n: NetworkRecord): Promise<void> {
     let p = this.planes.get(n.Id);
     if (!p) {
-      p = ensurePlane(n);
+      p = (isDefaultBridge(n) ? this.defaultBridgeReady().then(() => ensurePlane(this.o.networks.get(n.Id))) : ensurePlane(n));
       this.planes.set(n.Id, p);
       p.catch(() => this.planes.delete(n.Id));
     }
@@ -264,6 +295,7 @@ export class ContainerNetworking {
 
   /** /etc/hosts and /etc/resolv.conf for a container on a bridge or user network. */
   async writeEtcFiles(rec: ContainerRecord): Promise<void> {
+    await this.defaultBridgeReady(); // host-gateway is its address
     const ns = settingsOf(rec);
     const entries = Object.entries(ns.Networks);
     const first = entries[0];
@@ -395,7 +427,7 @@ export class ContainerNetworking {
 
   async networkRemoving(n: NetworkRecord): Promise<void> {
     if (!isBridgeNetwork(n)) return;
-    await this.dns.stopNetwork(n.Id);
+    if (this.dnsLoaded) await (await this.dnsLoaded).stopNetwork(n.Id);
     await removePlane(n);
     this.planes.delete(n.Id);
   }
@@ -418,86 +450,43 @@ export class ContainerNetworking {
       if (!Object.keys(this.o.networks.store.get(n.Id)?.Containers ?? {}).length) continue;
       await this.plane(n).catch((err) => log.warn('cannot set up network', { network: n.Name, error: err }));
       if (!isDefaultBridge(n)) {
-        await this.dns.serveNetwork(n.Id, ipv4Config(n).gateway).catch((err) => log.warn('cannot serve DNS', { network: n.Name, error: err }));
+        await (await this.dns()).serveNetwork(n.Id, ipv4Config(n).gateway).catch((err) => log.warn('cannot serve DNS', { network: n.Name, error: err }));
       }
     }
-    // Sandboxes and veths of containers that stopped (or vanished) while berthd was away.
+    // Sandboxes of containers that stopped (or vanished) while berthd was away; their veths
+    // go with them.
     for (const prefix of await listSandboxes()) {
       const c = containers.find((x) => x.Id.startsWith(prefix));
       if (!c || running.has(c.Id)) continue; // running, or another daemon's
       await this.teardown(c).catch(() => undefined);
       await destroySandbox(c.Id, []);
     }
-    for (const v of await listBerthVeths()) {
-      const c = containers.find((x) => x.Id === v.containerId);
-      if (c && !running.has(c.Id)) await unplugEndpoint(v.hostIfname).catch(() => undefined);
-    }
-    await this.ports.restore(
-      [...running.values()]
-        .filter((c) => c.NetworkSettings?.Published?.length)
-        .map((c) => {
+    // Only when some container held ports (a table without live rules is harmless); not
+    // waited for (berthd answers meanwhile): a publish queues behind it.
+    const holding = [...running.values()].filter((c) => c.NetworkSettings?.Published?.length);
+    if (!holding.length) return;
+    void this.ports
+      .restore(
+        holding.map((c) => {
           const first = Object.values(c.NetworkSettings!.Networks)[0]!;
           return { containerId: c.Id, containerIp: first.IPAddress, bridge: bridgeNameOf(this.o.networks.get(first.NetworkID)), ports: c.NetworkSettings!.Published! };
         }),
-    );
+      )
+      .catch((err) => log.warn('restoring published ports failed', { error: err }));
   }
 
   /** Daemon stop: listeners close; with nothing left running, the bridges and rules go too. */
   async shutdown(): Promise<void> {
     await this.settled();
     const anyRunning = this.o.containers.list().some((c) => isActive(c) && c.NetworkSettings?.SandboxKey);
-    await this.dns.close().catch((err) => log.warn('closing the DNS listeners failed', { error: err }));
+    if (this.dnsLoaded) await (await this.dnsLoaded).close().catch((err) => log.warn('closing the DNS listeners failed', { error: err }));
     await this.ports.close(!anyRunning).catch((err) => log.warn('releasing published ports failed', { error: err }));
     if (anyRunning) return;
     for (const n of this.o.networks.store.list()) {
-      if (!isBridgeNetwork(n)) continue;
+      // Made by this run or left by an earlier one: its bridge is there (no process to ask).
+      if (!isBridgeNetwork(n) || !existsSync(`/sys/class/net/${bridgeNameOf(n)}`)) continue;
       await removePlane(n).catch((err) => log.warn('cannot remove network bridge', { network: n.Name, error: err }));
     }
-  }
-
-  // ---- DNS ----
-
-  private directory(): DnsDirectory {
-    const namesOf = (c: ContainerRecord, n: NetworkRecord): string[] => {
-      const es = c.NetworkSettings?.Networks[n.Name];
-      return [c.Name.slice(1), c.Id.slice(0, 12), ...(es?.Aliases ?? [])].map((x) => x.toLowerCase());
-    };
-    const members = (networkId: string) => {
-      const n = this.o.networks.store.get(networkId);
-      if (!n) return undefined;
-      const out: Array<{ c: ContainerRecord; ip: string }> = [];
-      for (const [id, ep] of Object.entries(n.Containers)) {
-        const c = this.o.containers.find(id);
-        if (c) out.push({ c, ip: ep.IPv4Address.split('/')[0]! });
-      }
-      return { n, out };
-    };
-    return {
-      lookup: (networkId, clientIp, name) => {
-        const m = members(networkId);
-        if (!m) return [];
-        let q = name.toLowerCase().replace(/\.$/, '');
-        if (q.endsWith(`.${m.n.Name.toLowerCase()}`)) q = q.slice(0, -(m.n.Name.length + 1));
-        const asker = m.out.find((x) => x.ip === clientIp);
-        // A link's alias, seen only by the container that has the link.
-        for (const l of asker?.c.NetworkSettings?.Networks[m.n.Name]?.Links ?? []) {
-          const [target, alias] = parseLink(l);
-          if (alias.toLowerCase() !== q) continue;
-          const t = m.out.find((x) => x.c.Name.slice(1) === target || x.c.Id.startsWith(target));
-          if (t) return [t.ip];
-        }
-        return m.out.filter((x) => namesOf(x.c, m.n).includes(q)).map((x) => x.ip);
-      },
-      upstreams: (networkId, clientIp) => {
-        const asker = members(networkId)?.out.find((x) => x.ip === clientIp);
-        return (asker?.c.HostConfig.Dns ?? []).filter((a) => isIP(a)).map((address) => ({ address, port: 53 }));
-      },
-      reverse: (networkId, _clientIp, ip) => {
-        const m = members(networkId);
-        const hit = m?.out.find((x) => x.ip === ip);
-        return hit && m ? [`${hit.c.Name.slice(1)}.${m.n.Name}`] : [];
-      },
-    };
   }
 }
 
@@ -518,13 +507,6 @@ function checkEndpointRequest(n: NetworkRecord, req: EndpointRequest): void {
   if (req.MacAddress && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(req.MacAddress)) throw badParameter(`invalid MAC address: ${req.MacAddress}`);
 }
 
-/** "web:db", "/web:/me/db" → ["web", "db"]; a link without alias is named after its target. */
-export function parseLink(l: string): [string, string] {
-  const i = l.indexOf(':');
-  const target = (i < 0 ? l : l.slice(0, i)).replace(/^\//, '');
-  const alias = i < 0 ? target : l.slice(i + 1).split('/').pop()!;
-  return [target, alias];
-}
 
 async function writeInPlace(path: string, text: string): Promise<void> {
   await fsp.writeFile(path, text, { mode: 0o644 });

@@ -80,3 +80,11 @@ export function resolvConf(i: ResolvInput): string {
   if (options.length) out += `options ${options.join(' ')}\n`;
   return out;
 }
+
+/** "web:db", "/web:/me/db" → ["web", "db"]; a link without alias is named after its target. */
+export function parseLink(l: string): [string, string] {
+  const i = l.indexOf(':');
+  const target = (i < 0 ? l : l.slice(0, i)).replace(/^\//, '');
+  const alias = i < 0 ? target : l.slice(i + 1).split('/').pop()!;
+  return [target, alias];
+}

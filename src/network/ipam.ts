@@ -48,13 +48,14 @@ export function parseBip(bip: string): { subnet: Cidr; gateway: number } {
  */
 export async function hostSubnets(): Promise<Cidr[]> {
   const out: Cidr[] = [];
-  const routes = JSON.parse((await execFileP('ip', ['-j', '-4', 'route', 'show', 'table', 'all'])).stdout || '[]') as Array<{ dst?: string; type?: string }>;
+  const [routeOut, addrOut] = await Promise.all([execFileP('ip', ['-j', '-4', 'route', 'show', 'table', 'all']), execFileP('ip', ['-j', '-4', 'addr', 'show'])]);
+  const routes = JSON.parse(routeOut.stdout || '[]') as Array<{ dst?: string; type?: string }>;
   for (const r of routes) {
     if (!r.dst || r.dst === 'default') continue;
     if (r.type && r.type !== 'unicast') continue; // local/broadcast entries are covered by addresses
     out.push(parseCidr(r.dst.includes('/') ? r.dst : `${r.dst}/32`));
   }
-  const links = JSON.parse((await execFileP('ip', ['-j', '-4', 'addr', 'show'])).stdout || '[]') as Array<{ addr_info?: Array<{ local?: string; prefixlen?: number }> }>;
+  const links = JSON.parse(addrOut.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string; prefixlen?: number }> }>;
   for (const l of links) {
     for (const a of l.addr_info ?? []) {
       if (a.local && a.prefixlen !== undefined) out.push(parseCidr(`${a.local}/${a.prefixlen}`));

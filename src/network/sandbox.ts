@@ -8,6 +8,7 @@
 // inside), a stop one; the kernel's slow part of deleting a veth (~20 ms) happens after the
 // namespace is gone, in the background.
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { systemError } from '../util/errors.ts';
 import { runTool } from './netns.ts';
 import { formatIPv4, parseIPv4 } from './subnets.ts';
@@ -119,12 +120,8 @@ export async function destroySandbox(containerId: string, hostIfnames: string[])
 
 /** Sandboxes present on the host, by the container id prefix in their name. */
 export async function listSandboxes(): Promise<string[]> {
-  const r = await runTool('ip', ['netns', 'list']);
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter((n) => n.startsWith(NETNS_PREFIX))
-    .map((n) => n.slice(NETNS_PREFIX.length));
+  const names = await readdir(NETNS_DIR).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith(NETNS_PREFIX)).map((n) => n.slice(NETNS_PREFIX.length));
 }
 
 /** Removes one endpoint's pair by its host end (network disconnect); a missing one is fine. */

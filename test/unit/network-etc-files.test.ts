@@ -1,8 +1,7 @@
 // /etc/hosts and /etc/resolv.conf as dockerd writes them, and the link syntax.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostsFile, parseExtraHost, resolvConf } from '../../src/network/etc-files.ts';
-import { parseLink } from '../../src/network/container-networking.ts';
+import { hostsFile, parseExtraHost, parseLink, resolvConf } from '../../src/network/etc-files.ts';
 
 const HOST = '# from DHCP\nnameserver 127.0.0.53\nnameserver 10.1.1.1\nsearch corp.example lan\noptions edns0 trust-ad\n';
 

@@ -1,0 +1,54 @@
+// Who the embedded DNS of a network answers, and what: the containers with an endpoint on
+// that network by name, short id and network alias (and, for the container that has it, a
+// link's alias), their PTR names, and where a client's other names go (its --dns servers).
+// The asker is known by its source address, so no container learns names of a network it
+// is not on.
+import { isIP } from 'node:net';
+import type { ContainerRecord } from '../container/record.ts';
+import type { DnsDirectory } from './network-dns.ts';
+import type { NetworkService } from './service.ts';
+import type { NetworkRecord } from './types.ts';
+import { parseLink } from './etc-files.ts';
+
+export function dnsDirectory(networks: NetworkService, containers: { find(ref: string): ContainerRecord | undefined }): DnsDirectory {
+  const namesOf = (c: ContainerRecord, n: NetworkRecord): string[] => {
+    const es = c.NetworkSettings?.Networks[n.Name];
+    return [c.Name.slice(1), c.Id.slice(0, 12), ...(es?.Aliases ?? [])].map((x) => x.toLowerCase());
+  };
+  const members = (networkId: string) => {
+    const n = networks.store.get(networkId);
+    if (!n) return undefined;
+    const out: Array<{ c: ContainerRecord; ip: string }> = [];
+    for (const [id, ep] of Object.entries(n.Containers)) {
+      const c = containers.find(id);
+      if (c) out.push({ c, ip: ep.IPv4Address.split('/')[0]! });
+    }
+    return { n, out };
+  };
+  return {
+    lookup: (networkId, clientIp, name) => {
+      const m = members(networkId);
+      if (!m) return [];
+      let q = name.toLowerCase().replace(/\.$/, '');
+      if (q.endsWith(`.${m.n.Name.toLowerCase()}`)) q = q.slice(0, -(m.n.Name.length + 1));
+      const asker = m.out.find((x) => x.ip === clientIp);
+      // A link's alias, seen only by the container that has the link.
+      for (const l of asker?.c.NetworkSettings?.Networks[m.n.Name]?.Links ?? []) {
+        const [target, alias] = parseLink(l);
+        if (alias.toLowerCase() !== q) continue;
+        const t = m.out.find((x) => x.c.Name.slice(1) === target || x.c.Id.startsWith(target));
+        if (t) return [t.ip];
+      }
+      return m.out.filter((x) => namesOf(x.c, m.n).includes(q)).map((x) => x.ip);
+    },
+    upstreams: (networkId, clientIp) => {
+      const asker = members(networkId)?.out.find((x) => x.ip === clientIp);
+      return (asker?.c.HostConfig.Dns ?? []).filter((a) => isIP(a)).map((address) => ({ address, port: 53 }));
+    },
+    reverse: (networkId, _clientIp, ip) => {
+      const m = members(networkId);
+      const hit = m?.out.find((x) => x.ip === ip);
+      return hit && m ? [`${hit.c.Name.slice(1)}.${m.n.Name}`] : [];
+    },
+  };
+}
