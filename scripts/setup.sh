@@ -10,10 +10,11 @@ if [ "$(id -u)" != 0 ]; then
   say "berth runs containers and must be set up as root"; exit 1
 fi
 
-# System packages: the OCI runtime, networking tools, busybox for the base image, a C compiler,
+# System packages: the OCI runtime, networking tools (iproute2, nftables; iptables for the
+# fallback and its test), busybox for the base image, a C compiler,
 # and tini, whose static build Debian installs as docker-init: the init of `run --init`.
 need=""
-for pair in runc:runc ip:iproute2 nft:nftables busybox:busybox-static gcc:gcc make:make docker-init:tini; do
+for pair in runc:runc ip:iproute2 nft:nftables iptables:iptables nsenter:util-linux busybox:busybox-static gcc:gcc make:make docker-init:tini; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
 done
