@@ -446,9 +446,9 @@ export class ContainerNetworking {
     for (const n of this.o.networks.store.list()) {
       if (!isBridgeNetwork(n)) continue;
       for (const id of Object.keys(n.Containers)) if (!running.has(id)) await this.o.networks.disconnect(n.Id, id, true);
-      // Bridges of networks nobody runs on are made at their first use (a quick start).
+      // Bridges are made (or checked) at their first use: the running containers' bridges and
+      // tables outlived the daemon with them.
       if (!Object.keys(this.o.networks.store.get(n.Id)?.Containers ?? {}).length) continue;
-      await this.plane(n).catch((err) => log.warn('cannot set up network', { network: n.Name, error: err }));
       if (!isDefaultBridge(n)) {
         await (await this.dns()).serveNetwork(n.Id, ipv4Config(n).gateway).catch((err) => log.warn('cannot serve DNS', { network: n.Name, error: err }));
       }

@@ -13,6 +13,7 @@ import { systemError } from '../util/errors.ts';
 import { runTool } from './netns.ts';
 import { formatIPv4, parseIPv4 } from './subnets.ts';
 import { VETH_ALIAS_PREFIX } from './veth.ts';
+import { runBatches, tryBatches } from './ip-runner.ts';
 
 export const NETNS_DIR = '/run/netns';
 const NETNS_PREFIX = 'berth-';
@@ -52,10 +53,6 @@ export function newVethName(): string {
   return 'veth' + randomBytes(4).toString('hex').slice(0, 7);
 }
 
-async function batch(lines: string[], ns?: string, force = false): Promise<void> {
-  const args = [...(ns ? ['-n', ns] : []), ...(force ? ['-force'] : []), '-batch', '-'];
-  await run(args, lines.join('\n') + '\n');
-}
 
 function hostLines(containerId: string, e: EndpointPlan): string[] {
   const mtu = e.mtu ? ` mtu ${e.mtu}` : '';
@@ -86,8 +83,7 @@ export async function buildSandbox(containerId: string, endpoints: EndpointPlan[
   const name = sandboxName(containerId);
   const host = [pid ? `netns attach ${name} ${pid}` : `netns add ${name}`, ...endpoints.flatMap((e) => hostLines(containerId, e))];
   try {
-    await batch(host);
-    await batch(['link set dev lo up', ...endpoints.flatMap(insideLines)], name);
+    await runBatches([{ lines: host }, { ns: name, lines: ['link set dev lo up', ...endpoints.flatMap(insideLines)] }]);
   } catch (err) {
     await destroySandbox(containerId, endpoints.map((e) => e.hostIfname)).catch(() => undefined);
     throw err;
@@ -98,8 +94,7 @@ export async function buildSandbox(containerId: string, endpoints: EndpointPlan[
 /** One more endpoint in a running container's sandbox (network connect). */
 export async function plugEndpoint(containerId: string, e: EndpointPlan): Promise<void> {
   try {
-    await batch(hostLines(containerId, e));
-    await batch(insideLines(e), sandboxName(containerId));
+    await runBatches([{ lines: hostLines(containerId, e) }, { ns: sandboxName(containerId), lines: insideLines(e) }]);
   } catch (err) {
     await runTool('ip', ['link', 'del', 'dev', e.hostIfname]); // takes the peer with it
     throw err;
@@ -114,8 +109,10 @@ export async function plugEndpoint(containerId: string, e: EndpointPlan): Promis
  */
 export async function destroySandbox(containerId: string, hostIfnames: string[]): Promise<void> {
   const lines = [...hostIfnames.map((h) => `link set dev ${h} down`), `netns delete ${sandboxName(containerId)}`];
-  const r = await runTool('ip', ['-force', '-batch', '-'], lines.join('\n') + '\n');
-  if (r.code !== 0 && !/No such file|not found|does not exist|Cannot find/i.test(r.stderr)) throw systemError(`removing the network namespace: ${r.stderr.trim()}`);
+  const r = await tryBatches([{ lines, force: true }]);
+  // Every failure being a missing piece is no failure.
+  const rest = r.output.split('\n').filter((l) => l.trim() && !/No such file|not found|does not exist|Cannot find|Command failed/i.test(l));
+  if (r.code !== 0 && rest.length) throw systemError(`removing the network namespace: ${r.output.trim()}`);
 }
 
 /** Sandboxes present on the host, by the container id prefix in their name. */
