@@ -169,11 +169,11 @@ export class ContainerTaskRunner implements TaskRunner {
     const userns = usernsFor(rec.HostConfig, this.o.idMapping);
     // Under a user namespace the runtime makes the network namespace (so that the container
     // may mount /sys), and the network is plugged in between the runtime's create and start.
-    const lateNetwork = !!userns && !!this.o.networking?.wantsSandbox(rec);
-    // Otherwise the network is made while the rootfs is mounted: they need nothing of each other.
+    const sandboxed = !!this.o.networking?.wantsSandbox(rec);
+    const lateNetwork = !!userns && sandboxed;
     // Otherwise the network is made while the rootfs is mounted and the spec written (the
     // spec needs only the namespace's path): the runtime is not started before it is ready.
-    const netns = lateNetwork || !this.o.networking?.wantsSandbox(rec) ? undefined : this.o.networking.setup(rec);
+    const netns = sandboxed && !lateNetwork ? this.o.networking!.setup(rec) : undefined;
     netns?.catch(() => undefined); // awaited below, or settled before any cleanup
     try {
       await mountAll(mounts, f.rootfs);
