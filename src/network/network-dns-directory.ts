@@ -27,28 +27,43 @@ export function dnsDirectory(networks: NetworkService, containers: { find(ref: s
   };
   return {
     lookup: (networkId, clientIp, name) => {
-      const m = members(networkId);
-      if (!m) return [];
-      let q = name.toLowerCase().replace(/\.$/, '');
-      if (q.endsWith(`.${m.n.Name.toLowerCase()}`)) q = q.slice(0, -(m.n.Name.length + 1));
-      const asker = m.out.find((x) => x.ip === clientIp);
-      // A link's alias, seen only by the container that has the link.
-      for (const l of asker?.c.NetworkSettings?.Networks[m.n.Name]?.Links ?? []) {
-        const [target, alias] = parseLink(l);
-        if (alias.toLowerCase() !== q) continue;
-        const t = m.out.find((x) => x.c.Name.slice(1) === target || x.c.Id.startsWith(target));
-        if (t) return [t.ip];
+      const first = members(networkId);
+      const asker = first?.out.find((x) => x.ip === clientIp);
+      if (!first || !asker) return [];
+      // 127.0.0.11 reaches one network's listener; the asker sees the names of every network
+      // it is on (in its order), and none of the others.
+      const nets = [networkId, ...Object.values(asker.c.NetworkSettings?.Networks ?? {}).map((e) => e.NetworkID).filter((id) => id && id !== networkId)];
+      for (const id of nets) {
+        const m = id === networkId ? first : members(id);
+        if (!m) continue;
+        let q = name.toLowerCase().replace(/\.$/, '');
+        if (q.endsWith(`.${m.n.Name.toLowerCase()}`)) q = q.slice(0, -(m.n.Name.length + 1));
+        // A link's alias, seen only by the container that has the link.
+        for (const l of asker.c.NetworkSettings?.Networks[m.n.Name]?.Links ?? []) {
+          const [target, alias] = parseLink(l);
+          if (alias.toLowerCase() !== q) continue;
+          const t = m.out.find((x) => x.c.Name.slice(1) === target || x.c.Id.startsWith(target));
+          if (t) return [t.ip];
+        }
+        const hits = m.out.filter((x) => namesOf(x.c, m.n).includes(q)).map((x) => x.ip);
+        if (hits.length) return hits;
       }
-      return m.out.filter((x) => namesOf(x.c, m.n).includes(q)).map((x) => x.ip);
+      return [];
     },
     upstreams: (networkId, clientIp) => {
       const asker = members(networkId)?.out.find((x) => x.ip === clientIp);
       return (asker?.c.HostConfig.Dns ?? []).filter((a) => isIP(a)).map((address) => ({ address, port: 53 }));
     },
-    reverse: (networkId, _clientIp, ip) => {
-      const m = members(networkId);
-      const hit = m?.out.find((x) => x.ip === ip);
-      return hit && m ? [`${hit.c.Name.slice(1)}.${m.n.Name}`] : [];
+    reverse: (networkId, clientIp, ip) => {
+      const first = members(networkId);
+      const asker = first?.out.find((x) => x.ip === clientIp);
+      const nets = [networkId, ...Object.values(asker?.c.NetworkSettings?.Networks ?? {}).map((e) => e.NetworkID).filter((id) => id && id !== networkId)];
+      for (const id of nets) {
+        const m = id === networkId ? first : members(id);
+        const hit = m?.out.find((x) => x.ip === ip);
+        if (hit && m) return [`${hit.c.Name.slice(1)}.${m.n.Name}`];
+      }
+      return [];
     },
   };
 }

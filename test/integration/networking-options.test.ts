@@ -260,3 +260,24 @@ test('rename: the new name resolves, the old one does not, and network inspect s
   assert.match(rev.out, new RegExp(`name = ${re(n('ren-new'))}\\.${re(net)}`), rev.out);
   assert.equal(await ok(['network', 'inspect', '-f', `{{(index .Containers "${id}").Name}}`, net]), n('ren-new'));
 });
+
+test('a container on two user networks resolves the names of both, and no others', async (t) => {
+  const [a, b, c] = [n('two-a'), n('two-b'), n('two-c')];
+  const names = [n('both'), n('only-b'), n('only-c')];
+  t.after(async () => {
+    await d.docker(['rm', '-f', ...names]);
+    for (const net of [a, b, c]) await d.docker(['network', 'rm', net]);
+  });
+  for (const net of [a, b, c]) await ok(['network', 'create', net]);
+  await ok(['run', '-d', '--name', n('only-b'), '--network', b, 'busybox', 'sleep', '600']);
+  await ok(['run', '-d', '--name', n('only-c'), '--network', c, 'busybox', 'sleep', '600']);
+  await ok(['run', '-d', '--name', n('both'), '--network', a, 'busybox', 'sleep', '600']);
+  await ok(['network', 'connect', b, n('both')]);
+  const ipB = await endpoint(n('only-b'), b, 'IPAddress');
+  const look = await sh(n('both'), `nslookup ${n('only-b')} 127.0.0.11`);
+  assert.equal(look.code, 0, look.out);
+  assert.match(look.out, new RegExp(`Address:\\s+${re(ipB)}\\s*$`, 'm'));
+  const other = await sh(n('both'), `nslookup ${n('only-c')} 127.0.0.11`);
+  assert.notEqual(other.code, 0, other.out);
+  assert.ok(!other.out.includes(await endpoint(n('only-c'), c, 'IPAddress')), other.out);
+});
