@@ -23,11 +23,6 @@ export function sandboxName(containerId: string): string {
   return NETNS_PREFIX + containerId.slice(0, 16);
 }
 
-async function run(args: string[], input?: string): Promise<void> {
-  const r = await runTool('ip', args, input);
-  if (r.code !== 0) throw systemError(`ip ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
-}
-
 /** One endpoint to plug: a veth from `bridge` into the sandbox, named `ifname` there. */
 export interface EndpointPlan {
   networkId: string;
@@ -52,7 +47,6 @@ export interface EndpointPlan {
 export function newVethName(): string {
   return 'veth' + randomBytes(4).toString('hex').slice(0, 7);
 }
-
 
 function hostLines(containerId: string, e: EndpointPlan): string[] {
   const mtu = e.mtu ? ` mtu ${e.mtu}` : '';
@@ -129,5 +123,5 @@ export async function unplugEndpoint(hostIfname: string): Promise<void> {
 
 /** The sandbox's default route, now through `ifname` (its network with a way out changed). */
 export async function setDefaultRoute(containerId: string, gateway: string, ifname: string): Promise<void> {
-  await run(['-n', sandboxName(containerId), 'route', 'replace', 'default', 'via', formatIPv4(parseIPv4(gateway)), 'dev', ifname]);
+  await runBatches([{ ns: sandboxName(containerId), lines: [`route replace default via ${formatIPv4(parseIPv4(gateway))} dev ${ifname}`] }]);
 }
