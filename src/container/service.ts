@@ -742,6 +742,11 @@ export class ContainerService {
 
   // ---- remove, prune ----
 
+  /** Runs `fn` under a container's lock: no start, stop or removal of it meanwhile (docker cp). */
+  withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.locked(id, fn);
+  }
+
   /** Runs `fn` on a container's record under its lock and saves what it changed (network connect). */
   async changeRecord(ref: string, fn: (rec: ContainerRecord) => Promise<void>): Promise<void> {
     const rec = this.store.get(ref);

@@ -22,6 +22,8 @@ import { newId } from '../util/ids.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { log } from '../util/log.ts';
 import { NetworkService } from '../network/service.ts';
+import { VolumeService } from '../volume/service.ts';
+import { volumeEventSink } from '../volume/events.ts';
 import { ContainerNetworking } from '../network/container-networking.ts';
 import { hostAwareAllocator } from '../network/default-bridge.ts';
 import { parseBip } from '../network/ipam.ts';
@@ -42,6 +44,8 @@ export class Engine {
   readonly host: HostFacts;
   readonly networks: NetworkService;
   readonly networking: ContainerNetworking;
+  /** Named volumes (issue 6: not yet mounted into containers). */
+  volumes!: VolumeService;
   private readonly tasks: ContainerTaskRunner;
 
   private constructor(config: DaemonConfig, id: string, host: HostFacts, networks: NetworkService) {
@@ -117,6 +121,7 @@ export class Engine {
     await engine.content.init();
     await engine.snapshotter.init();
     await engine.images.init();
+    engine.volumes = await VolumeService.open(join(config.dataRoot, 'volumes'), { events: volumeEventSink(engine.events) });
     await engine.containers.init(() => engine.networking.init());
     await engine.exec.init();
     // Snapshots left by images force-removed while containers used them, or by a crash.
@@ -131,6 +136,7 @@ export class Engine {
   /** Daemon stop, after the containers' own shutdown. */
   async shutdown(): Promise<void> {
     await this.networking.shutdown().catch((err) => log.warn('network shutdown failed', { error: err }));
+    await this.volumes.close().catch((err) => log.warn('unmounting volumes failed', { error: err }));
   }
 
   /** Waits for background work (runtime deletes, removals) before the daemon exits. */

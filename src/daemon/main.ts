@@ -13,6 +13,9 @@ import { statsRoutes } from '../api/routes/stats.ts';
 import { eventsRoutes } from '../api/routes/events.ts';
 import { explainRoutes } from '../api/routes/explain.ts';
 import { networkRoutes } from '../api/routes/networks.ts';
+import { archiveRoutes } from '../api/routes/archive.ts';
+import { containerRootAccess } from '../container/archive-root.ts';
+import { volumeRoutes } from '../api/routes/volumes.ts';
 import { ContainerStatsService } from '../container/stats.ts';
 import { detectCgroupLayout } from '../cgroup/layout.ts';
 import { cgroupProcs } from '../cgroup/procs.ts';
@@ -79,6 +82,14 @@ async function main(argv: string[]): Promise<number> {
     graphData: (rec) => engine.graphData(rec),
     execIdsOf: (id) => engine.exec.execIdsOf(id),
   });
+  archiveRoutes(api.router, {
+    withRoot: containerRootAccess({
+      store: engine.containers.store,
+      execRoot: config.execRoot,
+      snapshotter: engine.snapshotter,
+      exclusive: (id, fn) => engine.containers.withLock(id, fn),
+    }),
+  });
   execRoutes(api.router, { exec: engine.exec });
   attachRoutes(api.router, { containers: engine.containers });
   imageRoutes(api.router, { images: engine.images, usedBy: (id) => engine.usedBy(id), containerCount: (id) => engine.usedBy(id).length });
@@ -98,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
     connect: (ref, network, req) => engine.containers.changeRecord(ref, (rec) => engine.networking.connect(rec, network, req)),
     disconnect: (ref, network, force) => engine.containers.changeRecord(ref, (rec) => engine.networking.disconnect(rec, network, force)),
   });
+  volumeRoutes(api.router, { volumes: engine.volumes });
   for (const host of config.hosts) {
     await api.listen(host);
     log.info('API listen on ' + host.replace(/^unix:\/\//, ''));
