@@ -15,6 +15,8 @@ import { explainRoutes } from '../api/routes/explain.ts';
 import { networkRoutes } from '../api/routes/networks.ts';
 import { archiveRoutes } from '../api/routes/archive.ts';
 import { containerRootAccess } from '../container/archive-root.ts';
+import { filesystemRoutes } from '../api/routes/filesystem.ts';
+import { lowerDirs } from '../container/changes.ts';
 import { volumeRoutes } from '../api/routes/volumes.ts';
 import { ContainerStatsService } from '../container/stats.ts';
 import { detectCgroupLayout } from '../cgroup/layout.ts';
@@ -82,13 +84,20 @@ async function main(argv: string[]): Promise<number> {
     graphData: (rec) => engine.graphData(rec),
     execIdsOf: (id) => engine.exec.execIdsOf(id),
   });
-  archiveRoutes(api.router, {
-    withRoot: containerRootAccess({
-      store: engine.containers.store,
-      execRoot: config.execRoot,
-      snapshotter: engine.snapshotter,
-      exclusive: (id, fn) => engine.containers.withLock(id, fn),
-    }),
+  const withRoot = containerRootAccess({
+    store: engine.containers.store,
+    execRoot: config.execRoot,
+    snapshotter: engine.snapshotter,
+    exclusive: (id, fn) => engine.containers.withLock(id, fn),
+  });
+  archiveRoutes(api.router, { withRoot });
+  filesystemRoutes(api.router, {
+    withRoot,
+    layers: async (ref) => {
+      const rec = engine.containers.store.get(ref);
+      const mounts = await engine.snapshotter.mounts(rec.Id);
+      return { upper: engine.snapshotter.upperDir(rec.Id), lowers: lowerDirs(mounts[0]?.options ?? []) };
+    },
   });
   execRoutes(api.router, { exec: engine.exec });
   attachRoutes(api.router, { containers: engine.containers });
