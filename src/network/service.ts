@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { EngineError, badParameter, conflict, forbidden, notFound } from '../util/errors.ts';
 import { newId } from '../util/ids.ts';
 import { NetworkStore } from './store.ts';
+import { chooseSubnet } from './ipam.ts';
+import { formatCidr, formatIPv4, lastOf, macFromIPv4, overlaps, parseCidr, parseIPv4, type Cidr } from './subnets.ts';
 import { PREDEFINED_NETWORKS, type IpamConfig, type NetworkCreateRequest, type NetworkEndpoint, type NetworkRecord, type SubnetAllocator } from './types.ts';
 
 export type NetworkFilters = Record<string, string[]>;
@@ -13,15 +15,14 @@ export type NetworkFilters = Record<string, string[]>;
 const LIST_FILTERS = new Set(['name', 'id', 'label', 'driver', 'type', 'scope', 'dangling']);
 const PRUNE_FILTERS = new Set(['until', 'label', 'label!']);
 
-/** Default allocator until IPAM plugs in: the first free 172.18-31.0.0/16, then 192.168.x.0/20. */
+/** Docker's default pools, first free one (berthd uses hostAwareAllocator, which also skips the host's routes). */
 export const defaultAllocator: SubnetAllocator = (inUse) => {
-  const candidates: string[] = [];
-  for (let b = 18; b <= 31; b++) candidates.push(`172.${b}.0.0/16`);
-  for (let c = 0; c < 256; c += 16) candidates.push(`192.168.${c}.0/20`);
-  for (const c of candidates) {
-    if (!inUse.some((u) => cidrOverlap(u, c))) return { Subnet: c, Gateway: hostAddress(c, 1) };
+  try {
+    const c = chooseSubnet(inUse.map((u) => cidr(u)));
+    return { Subnet: formatCidr(c), Gateway: formatIPv4(c.base + 1) };
+  } catch {
+    throw forbidden('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
   }
-  throw forbidden('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
 };
 
 export class NetworkService {
@@ -349,66 +350,48 @@ function parseUntil(v: string, now: number): number {
   return t;
 }
 
-// --- IPv4 arithmetic (kept local: the IPAM module of the next round owns allocation) ---
+// --- IPv4 arithmetic on subnets.ts ---
 
-function ipToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw badParameter(`invalid CIDR address: ${ip}`);
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-}
-
-function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-function parseCidr(cidr: string): { base: number; prefix: number; size: number } {
-  const m = /^([\d.]+)\/(\d{1,2})$/.exec(cidr);
-  if (!m || Number(m[2]) > 32) throw badParameter(`invalid CIDR address: ${cidr}`);
-  const prefix = Number(m[2]);
-  let ip: number;
+/** A CIDR, any fault in it reported as dockerd reports a bad one. */
+function cidr(text: string): Cidr {
   try {
-    ip = ipToInt(m[1]);
+    return parseCidr(text);
   } catch {
-    throw badParameter(`invalid CIDR address: ${cidr}`);
+    throw badParameter(`invalid CIDR address: ${text}`);
   }
-  const size = 2 ** (32 - prefix);
-  return { base: ip - (ip % size), prefix, size };
 }
 
 /** The network address form: 10.1.2.3/24 becomes 10.1.2.0/24, as Docker stores it. */
-export function canonicalCidr(cidr: string): string {
-  const c = parseCidr(cidr);
-  return `${intToIp(c.base)}/${c.prefix}`;
+function canonicalCidr(text: string): string {
+  return formatCidr(cidr(text));
 }
 
-export function cidrOverlap(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
-  return x.base < y.base + y.size && y.base < x.base + x.size;
+function cidrOverlap(a: string, b: string): boolean {
+  return overlaps(cidr(a), cidr(b));
 }
 
 function cidrContains(outer: string, inner: string): boolean {
-  const o = parseCidr(outer);
-  const i = parseCidr(inner);
-  return i.base >= o.base && i.base + i.size <= o.base + o.size;
+  const o = cidr(outer);
+  const i = cidr(inner);
+  return i.base >= o.base && lastOf(i) <= lastOf(o);
 }
 
-function hostAddress(cidr: string, n: number): string {
-  return intToIp(parseCidr(cidr).base + n);
+function hostAddress(text: string, n: number): string {
+  return formatIPv4(cidr(text).base + n);
 }
 
 function nextFree(range: string, subnet: string, used: Set<string>): string {
-  const r = parseCidr(range);
-  const s = parseCidr(subnet);
-  for (let a = Math.max(r.base, s.base + 1); a < Math.min(r.base + r.size, s.base + s.size - 1); a++) {
-    const ip = intToIp(a);
+  const r = cidr(range);
+  const s = cidr(subnet);
+  for (let a = Math.max(r.base, s.base + 1); a <= Math.min(lastOf(r), lastOf(s) - 1); a++) {
+    const ip = formatIPv4(a);
     if (!used.has(ip)) return ip;
   }
   throw forbidden(`no available IPv4 addresses on this network's address pools: ${subnet}`);
 }
 
 function macFor(ip: string): string {
-  return ['02', '42', ...ip.split('.').map((p) => Number(p).toString(16).padStart(2, '0'))].join(':');
+  return macFromIPv4(parseIPv4(ip));
 }
 
 function randomMac(): string {
