@@ -2,6 +2,7 @@
 // ContainerSummary). Presentation only.
 import type { ContainerRecord } from '../container/record.ts';
 import { portMap } from '../network/ports.ts';
+import { mountPointView } from '../volume/mount-point.ts';
 import { humanDuration, isZeroTime } from '../util/time.ts';
 
 export function containerStatusText(rec: ContainerRecord, now = Date.now()): string {
@@ -64,6 +65,13 @@ function legacyEndpoint(rec: ContainerRecord): Record<string, unknown> {
   };
 }
 
+/** inspect's and ps's Mounts: the mount points by destination. */
+function mountsView(rec: ContainerRecord): Record<string, unknown>[] {
+  return Object.values(rec.MountPoints ?? {})
+    .sort((a, b) => (a.Destination < b.Destination ? -1 : a.Destination > b.Destination ? 1 : 0))
+    .map(mountPointView);
+}
+
 /** What inspect shows besides the record: the container's running execs (ids). */
 export interface InspectExtras {
   execIds?: string[];
@@ -71,7 +79,7 @@ export interface InspectExtras {
 
 export function containerInspect(rec: ContainerRecord, graph: Record<string, string>, size?: { rw: number; rootfs: number }, extras: InspectExtras = {}): Record<string, unknown> {
   // Bookkeeping dockerd keeps in its record but does not show.
-  const { SnapshotParent: _parent, Runtime: _runtime, HasBeenManuallyStopped: _stopped, HasBeenStartedBefore: _started, ...shown } = rec;
+  const { SnapshotParent: _parent, Runtime: _runtime, HasBeenManuallyStopped: _stopped, HasBeenStartedBefore: _started, MountPoints: _mounts, ...shown } = rec;
   const out: Record<string, unknown> = {
     ...shown,
     State: { ...rec.State },
@@ -80,7 +88,7 @@ export function containerInspect(rec: ContainerRecord, graph: Record<string, str
     AppArmorProfile: '',
     ExecIDs: extras.execIds?.length ? extras.execIds : null,
     GraphDriver: { Name: 'overlay2', Data: graph },
-    Mounts: [],
+    Mounts: mountsView(rec),
     Config: rec.Config,
     NetworkSettings: {
       Bridge: '',
@@ -120,7 +128,7 @@ export function containerSummary(rec: ContainerRecord, size?: { rw: number; root
     Status: containerStatusText(rec),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
     NetworkSettings: { Networks: networks(rec) },
-    Mounts: [],
+    Mounts: mountsView(rec),
   };
   if (size) {
     out.SizeRw = size.rw;

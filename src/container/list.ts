@@ -52,6 +52,8 @@ export function listContainers(store: ContainerStore, o: ListOptions): Container
     if (f.exited && !(st === 'exited' && f.exited.some((e) => Number(e) === r.State.ExitCode))) return false;
     if (before && !before.every((c) => r.Created < c)) return false;
     if (since && !since.every((c) => r.Created > c)) return false;
+    // dockerd: a volume's name or a mount's destination.
+    if (!anyOf(f.volume, (v) => Object.values(r.MountPoints ?? {}).some((m) => m.Name === v || m.Destination === v))) return false;
     return true;
   });
   return o.limit > 0 ? all.slice(0, o.limit) : all;

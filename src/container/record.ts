@@ -3,6 +3,7 @@
 import type { ContainerConfig, HostConfig } from '../runtime/types.ts';
 import type { HealthState } from './health.ts';
 import type { ContainerNetworkSettings } from '../network/endpoint.ts';
+import type { MountPoint } from '../volume/mount-point.ts';
 import { ZERO_TIME } from '../util/time.ts';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -46,6 +47,8 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   /** Its networks: asked at create, filled in while it runs. */
   NetworkSettings?: ContainerNetworkSettings;
+  /** Volumes, binds and --mount tmpfs by destination, decided at create (inspect's Mounts). */
+  MountPoints?: Record<string, MountPoint>;
   /** The image's top layer chain id: the parent of the container's writable snapshot. */
   SnapshotParent?: string;
   /** Stopped or killed by a user since its last start: `unless-stopped` stays down, also

@@ -113,6 +113,11 @@ export class ContainerService {
   onPauseChange: ((rec: ContainerRecord, paused: boolean) => void) | undefined;
   /** After a rename (the networks' endpoint lists carry the name). */
   onRenamed: ((rec: ContainerRecord) => Promise<void>) | undefined;
+  /** Volumes and binds: decides the mount points of a create (making the volumes it names);
+   * the returned undo removes what it made when the create fails. */
+  mountsAtCreate: ((rec: ContainerRecord) => Promise<() => Promise<void>>) | undefined;
+  /** After a removal: releases the container's volumes (and removes anonymous ones with rm -v). */
+  mountsRemoved: ((rec: ContainerRecord, removeAnonymous: boolean) => Promise<void>) | undefined;
   /** Checks a create's network part and records the endpoints asked for (networking). */
   networkAtCreate: ((rec: ContainerRecord, endpoints: Record<string, EndpointRequest | null> | null | undefined) => void) | undefined;
 
@@ -283,7 +288,14 @@ export class ContainerService {
       HostConfig: hostConfig,
       SnapshotParent: image.chainId,
     };
-    this.networkAtCreate?.(rec, networking?.EndpointsConfig);
+    let undoMounts: (() => Promise<void>) | undefined;
+    try {
+      this.networkAtCreate?.(rec, networking?.EndpointsConfig);
+      undoMounts = await this.mountsAtCreate?.(rec);
+    } catch (err) {
+      this.store.releaseName(fullName, id);
+      throw err;
+    }
     try {
       await fsp.mkdir(dir, { mode: 0o710 });
       await this.tasks.prepare(rec);
@@ -292,6 +304,7 @@ export class ContainerService {
       this.store.releaseName(fullName, id);
       await this.tasks.discard(id).catch(() => undefined);
       await fsp.rm(dir, { recursive: true, force: true });
+      await undoMounts?.().catch((e) => log.warn('undoing volumes of a failed create failed', { id, error: e }));
       throw err;
     }
     this.emit('create', rec);
@@ -783,6 +796,7 @@ export class ContainerService {
     l.hub.close();
     this.live.delete(rec.Id);
     this.emit('destroy', rec);
+    await this.mountsRemoved?.(rec, !!opts.volumes).catch((err) => log.warn('releasing volumes failed', { id: rec.Id, error: err }));
     this.onRemoved?.(rec);
   }
 

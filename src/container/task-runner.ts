@@ -37,6 +37,7 @@ import { CgroupWarmup } from './cgroup-warmup.ts';
 import { rfc3339Nano } from '../util/time.ts';
 import { containerCgroupPath } from '../runtime/resources.ts';
 import { resolvConf } from '../network/etc-files.ts';
+import type { TaskMounts } from './mount-setup.ts';
 
 export interface TaskRunnerOptions {
   execRoot: string;
@@ -53,6 +54,8 @@ export interface TaskRunnerOptions {
   init?: boolean;
   /** Bridge and user networks: made before the runtime starts a container, undone at its exit. */
   networking?: TaskNetworking;
+  /** Volumes, binds and --mount tmpfs (src/container/mount-setup.ts). */
+  mounts?: TaskMounts;
 }
 
 /** What the runner needs of networking (src/network/container-networking.ts). */
@@ -178,7 +181,7 @@ export class ContainerTaskRunner implements TaskRunner {
     try {
       await mountAll(mounts, f.rootfs);
       const netnsPath = netns ? this.o.networking!.pathFor(rec) : undefined;
-      const shm = await this.sharedShm(rec, joins);
+      const [shm, userMounts] = await Promise.all([this.sharedShm(rec, joins), this.o.mounts?.setup(rec, f.rootfs, driver.path)]);
       const spec = await generateSpec(
         {
           id: rec.Id,
@@ -192,7 +195,7 @@ export class ContainerTaskRunner implements TaskRunner {
           initPath: findInitBinary(this.o.initPath),
           cgroupsPath: containerCgroupPath(this.o.cgroupParent, rec.HostConfig, rec.Id),
           userns,
-          extraMounts: shm ? [shm] : undefined,
+          extraMounts: [...(shm ? [shm] : []), ...(userMounts ?? [])],
           etcFiles: joins?.network
             ? { hostname: joins.network.hostnamePath, hosts: joins.network.hostsPath, resolvConf: joins.network.resolvConfPath }
             : { hostname: rec.HostnamePath, hosts: rec.HostsPath, resolvConf: rec.ResolvConfPath },
@@ -311,7 +314,7 @@ export class ContainerTaskRunner implements TaskRunner {
     }
     // The namespace goes after the runtime's delete: no process of the container is left in it.
     const unmounted = Promise.all([unmount(this.files(id).rootfs), unmount(this.files(id).shm)]);
-    await Promise.all([this.o.networking?.teardown(rec), unmounted]);
+    await Promise.all([this.o.networking?.teardown(rec), unmounted, this.o.mounts?.release(rec)]);
   }
 
   private monitorWillDelete(id: string, conn: MonitorConnection): void {
@@ -406,6 +409,7 @@ export class ContainerTaskRunner implements TaskRunner {
     }
     if (out) pipeOutput(conn, out);
     else conn.output(false);
+    this.o.mounts?.adopt(rec);
     const pid = rec.State.Pid || Number((await fsp.readFile(f.pid, 'utf8').catch(() => '0')).trim());
     return this.task(rec.Id, this.driver(rec.Runtime), conn, pid);
   }

@@ -24,6 +24,8 @@ import { log } from '../util/log.ts';
 import { NetworkService } from '../network/service.ts';
 import { VolumeService } from '../volume/service.ts';
 import { volumeEventSink } from '../volume/events.ts';
+import { anonymousVolumes, containersUsing, registerMountPoints, removeVolumes } from '../container/mount-points.ts';
+import { ContainerMounts } from '../container/mount-setup.ts';
 import { ContainerNetworking } from '../network/container-networking.ts';
 import { hostAwareAllocator } from '../network/default-bridge.ts';
 import { parseBip } from '../network/ipam.ts';
@@ -44,15 +46,16 @@ export class Engine {
   readonly host: HostFacts;
   readonly networks: NetworkService;
   readonly networking: ContainerNetworking;
-  /** Named volumes (issue 6: not yet mounted into containers). */
-  volumes!: VolumeService;
+  /** Named and anonymous volumes. */
+  readonly volumes: VolumeService;
   private readonly tasks: ContainerTaskRunner;
 
-  private constructor(config: DaemonConfig, id: string, host: HostFacts, networks: NetworkService) {
+  private constructor(config: DaemonConfig, id: string, host: HostFacts, networks: NetworkService, volumes: VolumeService) {
     this.config = config;
     this.id = id;
     this.host = host;
     this.networks = networks;
+    this.volumes = volumes;
     this.content = new ContentStore(join(config.dataRoot, 'content'));
     this.snapshotter = new OverlaySnapshotter(join(config.dataRoot, 'overlay2'), { mapIds: config.idMapping && shifter(config.idMapping) });
     this.images = new ImageStore(join(config.dataRoot, 'image'), this.content, this.snapshotter);
@@ -73,11 +76,21 @@ export class Engine {
       init: config.init,
       initPath: config.initPath,
       networking,
+      mounts: new ContainerMounts({ volumes, execRoot: config.execRoot }),
     }));
     const source: ImageSource = this.images;
     this.containers = new ContainerService(store, source, tasks);
     this.containers.networkAtCreate = (rec, endpoints) => networking.atCreate(rec, endpoints);
     this.containers.onRenamed = (rec) => networking.renamed(rec);
+    // A volume is in use while any container (a stopped one too) names it.
+    volumes.inUse = (name) => containersUsing(store, name);
+    volumes.events = volumeEventSink(this.events);
+    this.containers.mountsAtCreate = async (rec) => {
+      const reg = await registerMountPoints(rec, { volumes, store });
+      rec.MountPoints = reg.mountPoints;
+      return () => removeVolumes({ volumes }, reg.createdVolumes);
+    };
+    this.containers.mountsRemoved = (rec, removeAnonymous) => (removeAnonymous ? removeVolumes({ volumes }, anonymousVolumes(rec)) : Promise.resolve());
     networks.onCreated = async (n) => {
       await networking.networkCreated(n.Id);
       networkEvents('create', n);
@@ -117,11 +130,11 @@ export class Engine {
     }
     const networks = await NetworkService.open(join(config.dataRoot, 'network'), hostAwareAllocator);
     if (config.bip) parseBip(config.bip); // a bad --bip stops the daemon, as dockerd's
-    const engine = new Engine(config, id.trim(), await hostFacts(), networks);
+    const volumes = await VolumeService.open(join(config.dataRoot, 'volumes'));
+    const engine = new Engine(config, id.trim(), await hostFacts(), networks, volumes);
     await engine.content.init();
     await engine.snapshotter.init();
     await engine.images.init();
-    engine.volumes = await VolumeService.open(join(config.dataRoot, 'volumes'), { events: volumeEventSink(engine.events) });
     await engine.containers.init(() => engine.networking.init());
     await engine.exec.init();
     // Snapshots left by images force-removed while containers used them, or by a crash.

@@ -209,10 +209,12 @@ export class VolumeService {
     });
   }
 
-  /** Daemon stop: every mounted volume is unmounted. */
+  /** Daemon stop: mounted volumes no container holds are unmounted (live-restored
+   * containers keep theirs, and the next daemon adopts those mounts). */
   async close(): Promise<void> {
     return this.serial(async () => {
       for (const name of [...this.mounted]) {
+        if (this.users.get(name)?.size) continue;
         try {
           await this.unmount(name);
         } catch (err) {
