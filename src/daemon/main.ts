@@ -89,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
     execRoot: config.execRoot,
     snapshotter: engine.snapshotter,
     exclusive: (id, fn) => engine.containers.withLock(id, fn),
+    volumes: engine.volumes,
   });
   archiveRoutes(api.router, { withRoot });
   filesystemRoutes(api.router, {

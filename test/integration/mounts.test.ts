@@ -9,6 +9,8 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { until } from '../helpers/until.ts';
 import { run as exec, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 
 async function run(cmd: string, args: string[]): Promise<void> {
@@ -214,4 +216,82 @@ test('inspect shows binds, volumes and tmpfs mounts as dockerd does', async () =
   assert.deepEqual(ps.Mounts, c.Mounts);
   await ok(['rm', '-v', id]);
   await ok(['volume', 'rm', n('i')]);
+});
+
+/** The files of a tar stream: name → content (regular files only). */
+function tarFiles(tar: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let off = 0; off + 512 <= tar.length; ) {
+    const h = tar.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) break;
+    const name = h.subarray(0, 100).toString().replace(/\0.*$/s, '');
+    const size = parseInt(h.subarray(124, 136).toString().replace(/\0.*$/s, '').trim() || '0', 8);
+    if (h[156] === 0x30 || h[156] === 0) out.set(name, tar.subarray(off + 512, off + 512 + size).toString());
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
+
+async function cpOut(container: string, path: string): Promise<Map<string, string>> {
+  const r = await run2('docker', ['-H', d.host, 'cp', `${container}:${path}`, '-']);
+  return tarFiles(r);
+}
+
+function run2(cmd: string, args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: 'buffer', maxBuffer: 64 << 20 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout)));
+  });
+}
+
+test('docker cp reaches volumes and binds of running and stopped containers, never the host through a link', async () => {
+  const vol = n('cpv');
+  const dir = join(host, 'cpbind');
+  await fsp.mkdir(dir);
+  const local = join(host, 'cp-in.txt');
+  await fsp.writeFile(local, 'copied in\n');
+  const c = n('cp');
+  await ok(['run', '-d', '--name', c, '-v', `${vol}:/data`, '-v', `${dir}:/h`, '--mount', `type=volume,src=${vol},dst=/ro,readonly`, 'busybox', 'sh', '-c', 'echo container > /etc/marker; ln -s / /data/esc; sleep 600']);
+  const [v] = JSON.parse(await ok(['volume', 'inspect', vol]));
+  // Running: into the volume and the bind, out of both.
+  await ok(['cp', local, `${c}:/data/`]);
+  await ok(['cp', local, `${c}:/h/`]);
+  assert.equal(await fsp.readFile(join(v.Mountpoint, 'cp-in.txt'), 'utf8'), 'copied in\n');
+  assert.equal(await fsp.readFile(join(dir, 'cp-in.txt'), 'utf8'), 'copied in\n');
+  assert.equal((await cpOut(c, '/data/cp-in.txt')).get('cp-in.txt'), 'copied in\n');
+  // The volume's link to "/" is the container's root, not the host's.
+  await until('the marker', async () => (await d.docker(['exec', c, 'cat', '/etc/marker'])).stdout === 'container\n');
+  assert.equal((await cpOut(c, '/data/esc/etc/marker')).get('marker'), 'container\n');
+  const roRun = await d.docker(['cp', local, `${c}:/ro/`]);
+  assert.equal(roRun.code, 1);
+  assert.match(roRun.stderr, /mounted volume is marked read-only/);
+  await ok(['stop', '-t', '0', c]);
+  // Stopped: the same paths reach the same places.
+  await fsp.writeFile(local, 'second\n');
+  await ok(['cp', local, `${c}:/h/second.txt`]);
+  await ok(['cp', local, `${c}:/data/second.txt`]);
+  assert.equal(await fsp.readFile(join(dir, 'second.txt'), 'utf8'), 'second\n');
+  assert.equal(await fsp.readFile(join(v.Mountpoint, 'second.txt'), 'utf8'), 'second\n');
+  const files = await cpOut(c, '/data');
+  assert.equal(files.get('data/cp-in.txt'), 'copied in\n');
+  assert.equal((await cpOut(c, '/data/esc/etc/marker')).get('marker'), 'container\n');
+  // Writing through the link lands in the container's root, not the host's /etc.
+  await ok(['cp', local, `${c}:/data/esc/etc/berth-cp-escape`]);
+  await assert.rejects(fsp.stat('/etc/berth-cp-escape'));
+  assert.equal((await cpOut(c, '/etc/berth-cp-escape')).get('berth-cp-escape'), 'second\n');
+  assert.deepEqual(await fsp.readdir(join(d.execRoot, 'cp')), []);
+  await ok(['rm', c]);
+  await ok(['volume', 'rm', vol]);
+});
+
+test('a read-only root still takes a copy into a writable volume', async () => {
+  const c = n('rocp');
+  await ok(['run', '-d', '--name', c, '--read-only', '-v', '/scratch', 'busybox', 'sleep', '600']);
+  const local = join(host, 'ro-in.txt');
+  await fsp.writeFile(local, 'ok\n');
+  await ok(['cp', local, `${c}:/scratch/`]);
+  assert.equal(await ok(['exec', c, 'cat', '/scratch/ro-in.txt']), 'ok\n');
+  const refused = await d.docker(['cp', local, `${c}:/`]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /container rootfs is marked read-only/);
+  await ok(['rm', '-f', '-v', c]);
 });

@@ -2,6 +2,7 @@
 import type { Router } from '../router.ts';
 import type { Context } from '../context.ts';
 import type { ContainerRecord } from '../../container/record.ts';
+import { mountPointAt } from '../../container/archive-root.ts';
 import { archiveError, archivePath, encodePathStat, extractArchive, statPath } from '../../container/archive-copy.ts';
 import type { ExtractOptions, IdMap } from '../../container/archive-copy.ts';
 import { readFileInRoot } from '../../runtime/rootpath.ts';
@@ -10,13 +11,15 @@ import { badParameter, EngineError } from '../../util/errors.ts';
 export interface ArchiveRouteDeps {
   /** Runs fn with the container's root filesystem at a host directory (mounting a stopped
    * container's for the duration); a 404 "No such container" for unknown refs. */
-  withRoot: <T>(ref: string, fn: (rootDir: string, rec: ContainerRecord) => Promise<T>) => Promise<T>;
+  withRoot: <T>(ref: string, fn: (rootDir: string, rec: ContainerRecord) => Promise<T>, opts?: { mounts?: boolean }) => Promise<T>;
   /** --userns-remap: for a remapped container, its ids to host ids and back (undefined:
    * identity). */
   idMapsOf?: (rec: ContainerRecord) => { toHost: IdMap; toContainer: IdMap } | undefined;
 }
 
 const STAT_HEADER = 'X-Docker-Container-Path-Stat';
+/** docker cp sees (and writes) the container's volumes and binds. */
+const WITH_MOUNTS = { mounts: true };
 
 function pathParam(ctx: Context): string {
   const path = ctx.str('path');
@@ -38,7 +41,7 @@ export function archiveRoutes(r: Router, d: ArchiveRouteDeps): void {
   r.add('HEAD', '/containers/{name}/archive', async (ctx) => {
     const ref = ctx.params.name;
     const path = pathParam(ctx);
-    const stat = await d.withRoot(ref, (root) => mapped(ref, path, () => statPath(root, path)));
+    const stat = await d.withRoot(ref, (root) => mapped(ref, path, () => statPath(root, path)), WITH_MOUNTS);
     ctx.res.writeHead(200, { [STAT_HEADER]: encodePathStat(stat), 'Content-Type': 'application/json' });
     ctx.res.end();
   });
@@ -56,6 +59,7 @@ export function archiveRoutes(r: Router, d: ArchiveRouteDeps): void {
           d.idMapsOf?.(rec)?.toContainer,
         ),
       ),
+      WITH_MOUNTS,
     );
   });
 
@@ -63,14 +67,18 @@ export function archiveRoutes(r: Router, d: ArchiveRouteDeps): void {
     const ref = ctx.params.name;
     const path = pathParam(ctx);
     await d.withRoot(ref, async (root, rec) => {
-      if (rec.HostConfig.ReadonlyRootfs) throw new EngineError(403, 'container rootfs is marked read-only');
+      // dockerd's checks: a read-only volume refuses, a writable one takes it even when
+      // the root is read-only.
+      const into = mountPointAt(rec, path);
+      if (into && !into.RW) throw new EngineError(403, 'mounted volume is marked read-only');
+      if (!into && rec.HostConfig.ReadonlyRootfs) throw new EngineError(403, 'container rootfs is marked read-only');
       const mapIds = d.idMapsOf?.(rec)?.toHost;
       const opts: ExtractOptions = { noOverwriteDirNonDir: ctx.bool('noOverwriteDirNonDir'), mapIds };
       // copyUIDGID (docker cp -a): with a container User everything belongs to that user,
       // as dockerd; otherwise the archive's own ids are kept either way.
       if (ctx.bool('copyUIDGID') && rec.Config.User) opts.chown = await lookupUser(root, rec.Config.User, mapIds);
       await mapped(ref, path, () => extractArchive(root, path, ctx.req, opts));
-    });
+    }, WITH_MOUNTS);
     ctx.send(200);
   });
 }
