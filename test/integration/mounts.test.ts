@@ -295,3 +295,23 @@ test('a read-only root still takes a copy into a writable volume', async () => {
   assert.match(refused.stderr, /container rootfs is marked read-only/);
   await ok(['rm', '-f', '-v', c]);
 });
+
+test('after kill -9 of berthd a running container keeps its mounted volume, and its exit releases it', async () => {
+  const vol = n('tmpfsvol');
+  await ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=4m', vol]);
+  const c = n('keeper');
+  await ok(['run', '-d', '--name', c, '-v', `${vol}:/t`, 'busybox', 'sh', '-c', 'echo one > /t/f; sleep 600']);
+  const [v] = JSON.parse(await ok(['volume', 'inspect', vol]));
+  const mounted = async () => (await exec('findmnt', ['-n', v.Mountpoint])).code === 0;
+  await until('the write', async () => (await d.docker(['exec', c, 'cat', '/t/f'])).stdout === 'one\n');
+  assert.ok(await mounted());
+  await d.stop('SIGKILL');
+  await d.restart();
+  // The same tmpfs, not a fresh one: what the running container wrote is there.
+  assert.equal(await ok(['run', '--rm', '-v', `${vol}:/t`, 'busybox', 'cat', '/t/f']), 'one\n');
+  assert.ok(await mounted(), 'still held by the running container');
+  await ok(['stop', '-t', '0', c]);
+  await until('the release', async () => !(await mounted()));
+  await ok(['rm', c]);
+  await ok(['volume', 'rm', vol]);
+});
