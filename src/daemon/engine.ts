@@ -17,7 +17,7 @@ import { EventBus } from '../events/bus.ts';
 import { containerEventSink, imageEventSink, networkEventSink } from '../events/sinks.ts';
 import { OciRuntimeCli, type RuntimeDriver } from '../runtime/runtime.ts';
 import { hostFacts, type HostFacts } from '../runtime/spec.ts';
-import { shifter } from '../runtime/userns.ts';
+import { rootPair, shifter } from '../runtime/userns.ts';
 import { newId } from '../util/ids.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { log } from '../util/log.ts';
@@ -130,7 +130,7 @@ export class Engine {
     }
     const networks = await NetworkService.open(join(config.dataRoot, 'network'), hostAwareAllocator);
     if (config.bip) parseBip(config.bip); // a bad --bip stops the daemon, as dockerd's
-    const volumes = await VolumeService.open(join(config.dataRoot, 'volumes'));
+    const volumes = await VolumeService.open(join(config.dataRoot, 'volumes'), { dataOwner: config.idMapping && rootPair(config.idMapping) });
     const engine = new Engine(config, id.trim(), await hostFacts(), networks, volumes);
     await engine.content.init();
     await engine.snapshotter.init();

@@ -27,12 +27,15 @@ export interface VolumeServiceOptions {
   /** Ids of the containers that reference a volume (created ones too, not only running). */
   inUse?: (name: string) => string[];
   events?: VolumeEventSink;
+  /** Owner of new volumes' _data: the remapped root under --userns-remap. */
+  dataOwner?: { uid: number; gid: number };
 }
 
 export class VolumeService {
   readonly store: VolumeStore;
   inUse: (name: string) => string[];
   events: VolumeEventSink | undefined;
+  private readonly dataOwner: { uid: number; gid: number } | undefined;
   /** Containers holding each volume's mount (use/unuse). */
   private readonly users = new Map<string, Set<string>>();
   /** Volumes whose options are mounted on _data now. */
@@ -43,6 +46,7 @@ export class VolumeService {
     this.store = store;
     this.inUse = opts.inUse ?? (() => []);
     this.events = opts.events;
+    this.dataOwner = opts.dataOwner;
   }
 
   /** Opens <root> (usually <data-root>/volumes). Mounts a killed daemon left are adopted. */
@@ -89,7 +93,7 @@ export class VolumeService {
         Labels: anonymous ? { ...(labels ?? {}), [ANONYMOUS_LABEL]: '' } : labels,
         Options: options,
       };
-      await this.store.create(rec);
+      await this.store.create(rec, this.dataOwner);
       this.events?.('create', rec, { driver: rec.Driver });
       return this.view(rec);
     });

@@ -58,11 +58,13 @@ export class VolumeStore {
   }
 
   /** Creates a new volume's directory and record in one rename. */
-  async create(rec: VolumeRecord): Promise<void> {
+  /** `owner`: who owns _data (the remapped root under --userns-remap). */
+  async create(rec: VolumeRecord, owner?: { uid: number; gid: number }): Promise<void> {
     const stage = join(this.root, `.tmp-${rec.Name}-${randomBytes(4).toString('hex')}`);
     try {
       await fsp.mkdir(join(stage, DATA_DIR), { recursive: true, mode: 0o755 });
       await fsp.chmod(join(stage, DATA_DIR), 0o755); // whatever the umask: containers' users must reach it
+      if (owner) await fsp.chown(join(stage, DATA_DIR), owner.uid, owner.gid);
       await writeJsonAtomic(join(stage, RECORD), rec);
       await fsp.rename(stage, join(this.root, rec.Name));
     } catch (err) {

@@ -59,6 +59,8 @@ test('a named volume keeps its data after its container is removed and the next 
   await ok(['run', '--rm', '-v', `${vol}:/data`, 'busybox', 'sh', '-c', 'echo kept > /data/f']);
   assert.ok((await volumeNames()).includes(vol), 'run --rm keeps a named volume');
   assert.equal(await ok(['run', '--rm', '-v', `${vol}:/d`, 'busybox', 'cat', '/d/f']), 'kept\n');
+  const viaBerth = await d.berth(['run', '--rm', '-v', `${vol}:/d`, 'busybox', 'cat', '/d/f']);
+  assert.deepEqual([viaBerth.code, viaBerth.stdout], [0, 'kept\n']);
   // The same through --mount, read-only: reads work, writes do not.
   const ro = await d.docker(['run', '--rm', '--mount', `type=volume,src=${vol},dst=/d,readonly`, 'busybox', 'sh', '-c', 'cat /d/f; touch /d/g']);
   assert.equal(ro.code, 1);

@@ -121,6 +121,16 @@ test("the image's files are root's inside (shifted on disk) and readable", async
   assert.match(lines[2]!, /^root:/);
 });
 
+test("a volume's directory belongs to the remapped root: root inside writes to it, and the image's content copies in", async () => {
+  const r = await d!.docker(['run', '--rm', '-v', 'remapvol:/v', '-v', 'remapetc:/etc', 'busybox', 'sh', '-c', 'echo w > /v/f && stat -c "%u:%g" /v /v/f /etc/passwd']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['0:0', '0:0', '0:0']);
+  const [v] = JSON.parse((await d!.docker(['volume', 'inspect', 'remapvol'])).stdout);
+  const st = await fsp.stat(join(v.Mountpoint, 'f'));
+  assert.equal(st.uid, start);
+  assert.equal((await d!.docker(['volume', 'rm', 'remapvol', 'remapetc'])).code, 0);
+});
+
 test('--userns host runs unmapped; privileged needs it', async () => {
   const host = await d!.docker(['run', '--rm', '--userns', 'host', 'busybox', 'cat', '/proc/self/uid_map']);
   assert.equal(host.code, 0, host.stderr);
