@@ -26,6 +26,8 @@ export interface TaskMounts {
   release(rec: ContainerRecord): Promise<void>;
   /** A container found running at daemon start holds its volumes again. */
   adopt(rec: ContainerRecord): void;
+  /** Daemon start: subpath pins of containers that do not run any more (a crash left them). */
+  cleanupOrphans(active: Set<string>): Promise<void>;
 }
 
 export interface ContainerMountsOptions {
@@ -99,6 +101,13 @@ export class ContainerMounts implements TaskMounts {
       if (m.Type !== 'volume' || !m.Name) continue;
       this.holding.add(rec.Id);
       void this.o.volumes.use(m.Name, rec.Id).catch(() => undefined);
+    }
+  }
+
+  async cleanupOrphans(active: Set<string>): Promise<void> {
+    const root = join(this.o.execRoot, 'subpaths');
+    for (const id of await fsp.readdir(root).catch(() => [] as string[])) {
+      if (!active.has(id)) await unpinAll(join(root, id));
     }
   }
 

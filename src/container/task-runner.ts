@@ -422,6 +422,7 @@ export class ContainerTaskRunner implements TaskRunner {
   async cleanupOrphans(known: Set<string>, active: Set<string> = new Set()): Promise<void> {
     await fsp.rm(join(this.o.execRoot, 'trash'), { recursive: true, force: true });
     this.trashDir = undefined;
+    await this.o.mounts?.cleanupOrphans(active);
     const dir = join(this.o.execRoot, 'containers');
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     for (const id of await fsp.readdir(dir)) {
