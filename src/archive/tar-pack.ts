@@ -34,9 +34,11 @@ export function packDir(dir: string, opts: PackOptions = {}): AsyncGenerator<Buf
 }
 
 /** A Docker layer tar of an overlay upper dir: whiteouts (char device 0:0) become empty
- * ".wh.NAME" files and opaque directories get a "DIR/.wh..wh..opq" entry. */
-export function packOverlayDiff(upperDir: string): AsyncGenerator<Buffer> {
-  return pack(upperDir, undefined, true);
+ * ".wh.NAME" files and opaque directories get a "DIR/.wh..wh..opq" entry. With include,
+ * only the paths ("/etc/passwd") it accepts are entries (a directory's children are still
+ * each asked). */
+export function packOverlayDiff(upperDir: string, include?: (path: string) => boolean): AsyncGenerator<Buffer> {
+  return pack(upperDir, undefined, true, include);
 }
 
 function major(rdev: number): number {
@@ -79,7 +81,7 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-async function* pack(top: string, root: string | undefined, overlay: boolean): AsyncGenerator<Buffer> {
+async function* pack(top: string, root: string | undefined, overlay: boolean, include?: (path: string) => boolean): AsyncGenerator<Buffer> {
   const firstNames = new Map<string, string>(); // "dev:ino" -> first archive name (hardlinks)
   let batch: Buffer[] = [];
   let batched = 0;
@@ -152,7 +154,7 @@ async function* pack(top: string, root: string | undefined, overlay: boolean): A
       const abs = join(absDir, n);
       const rel = relDir ? `${relDir}/${n}` : n;
       const st = await fsp.lstat(abs);
-      yield* entry(abs, rel, st);
+      if (!include || include(`/${rel}`)) yield* entry(abs, rel, st);
       if (st.isDirectory()) yield* walk(abs, rel);
       if (batched >= BATCH) yield flush()!;
     }
