@@ -61,7 +61,7 @@ export function mergeCommitConfig(next: ContainerConfig, container: ContainerCon
   if (mine && theirs) {
     const hc: HealthConfig = { ...mine };
     if (!hc.Test || hc.Test.length === 0) hc.Test = theirs.Test;
-    for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (!hc[k]) hc[k] = theirs[k];
+    for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (!hc[k] && theirs[k] !== undefined) hc[k] = theirs[k];
     merged.Healthcheck = hc;
   }
   return merged as ImageRuntimeConfig;
