@@ -8,25 +8,12 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { run, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { run, sharedDaemon } from '../helpers/daemon.ts';
 
-let d: TestDaemon;
+const { daemon: d, ok } = sharedDaemon(before, after);
 const tag = randomBytes(3).toString('hex');
 const n = (s: string) => `cm-${tag}-${s}`;
 const ID = /^sha256:[0-9a-f]{64}$/;
-
-before(async () => {
-  d = await startDaemon();
-});
-after(async () => {
-  await d?.cleanup();
-});
-
-async function ok(args: string[]): Promise<string> {
-  const r = await d.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
 
 async function inspectImage(ref: string): Promise<any> {
   return JSON.parse(await ok(['image', 'inspect', ref]))[0];
@@ -53,8 +40,8 @@ test('commit: added and deleted files and a recreated directory go into a new la
   const c = n('fs');
   const img = `${n('img')}:v1`;
   t.after(async () => {
-    await d.docker(['rm', '-f', c]);
-    await d.docker(['rmi', img]);
+    await d().docker(['rm', '-f', c]);
+    await d().docker(['rmi', img]);
   });
   await ok(['run', '--name', c, 'busybox', 'sh', '-c', 'mkdir -p /new && echo hello > /new/f && rm /etc/group && rm -rf /var && mkdir -p /var/only']);
   const out = await ok(['commit', '-c', 'CMD ["cat", "/new/f"]', '-c', 'ENV A=b', '-m', 'a message', '-a', 'Someone <s@example.com>', c, img]);
@@ -88,7 +75,7 @@ test('commit: added and deleted files and a recreated directory go into a new la
   // A commit without a repository makes a dangling image; nothing changed since the
   // container ran, so the layer is the same (same diff id).
   const again = (await ok(['commit', c])).trim();
-  t.after(() => d.docker(['rmi', again]));
+  t.after(() => d().docker(['rmi', again]));
   assert.match(again, ID);
   const bare = await inspectImage(again);
   assert.deepEqual(bare.RepoTags, []);
@@ -99,10 +86,10 @@ test('commit: added and deleted files and a recreated directory go into a new la
 
 test('commit: a container that changed nothing adds no layer, only a history entry', async (t) => {
   const c = n('empty');
-  t.after(() => d.docker(['rm', '-f', c]));
+  t.after(() => d().docker(['rm', '-f', c]));
   await ok(['create', '--name', c, 'busybox', 'true']);
   const id = (await ok(['commit', c])).trim();
-  t.after(() => d.docker(['rmi', id]));
+  t.after(() => d().docker(['rmi', id]));
   const info = await inspectImage(id);
   const base = await inspectImage('busybox');
   assert.deepEqual(info.RootFS.Layers, base.RootFS.Layers);
@@ -116,11 +103,11 @@ test('commit of a running container: paused for the copy, running after; a pause
   const img2 = `${n('live')}:2`;
   const img3 = `${n('live')}:3`;
   t.after(async () => {
-    await d.docker(['rm', '-f', c]);
-    await d.docker(['rmi', img1, img2, img3]);
+    await d().docker(['rm', '-f', c]);
+    await d().docker(['rmi', img1, img2, img3]);
   });
   await ok(['run', '-d', '--name', c, 'busybox', 'sh', '-c', 'echo live > /live; exec sleep 600']);
-  for (let i = 0; i < 50 && (await d.docker(['exec', c, 'test', '-e', '/live'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && (await d().docker(['exec', c, 'test', '-e', '/live'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
 
   const since = Math.floor(Date.now() / 1000) - 1;
   const id1 = (await ok(['commit', '-m', 'hot', c, img1])).trim();
@@ -159,37 +146,37 @@ test('commit of a running container: paused for the copy, running after; a pause
 
 test('commit errors as Docker words them', async (t) => {
   const c = n('err');
-  t.after(() => d.docker(['rm', '-f', c]));
+  t.after(() => d().docker(['rm', '-f', c]));
   await ok(['create', '--name', c, 'busybox', 'true']);
 
-  const missing = await d.docker(['commit', n('nope')]);
+  const missing = await d().docker(['commit', n('nope')]);
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr.trim(), `Error response from daemon: No such container: ${n('nope')}`);
 
-  const bad = await d.docker(['commit', '-c', 'FOO bar', c]);
+  const bad = await d().docker(['commit', '-c', 'FOO bar', c]);
   assert.equal(bad.code, 1);
   assert.equal(bad.stderr.trim(), 'Error response from daemon: foo is not a valid change command');
 
-  const upper = await d.docker(['commit', c, 'Bad']);
+  const upper = await d().docker(['commit', c, 'Bad']);
   assert.equal(upper.code, 1);
   assert.equal(upper.stderr.trim(), 'invalid reference format: repository name (library/Bad) must be lowercase');
 
-  const api = await d.api('POST', `/v1.50/commit?container=${c}&repo=ok&tag=${encodeURIComponent('no good')}`);
+  const api = await d().api('POST', `/v1.50/commit?container=${c}&repo=ok&tag=${encodeURIComponent('no good')}`);
   assert.equal(api.status, 400);
   assert.equal(api.json().message, 'invalid tag format');
-  const apiRepo = await d.api('POST', `/v1.50/commit?container=${c}&repo=Bad`);
+  const apiRepo = await d().api('POST', `/v1.50/commit?container=${c}&repo=Bad`);
   assert.equal(apiRepo.status, 400);
   assert.match(apiRepo.json().message, /^invalid reference format/);
-  const api404 = await d.api('POST', `/v1.50/commit?container=${n('nope')}`);
+  const api404 = await d().api('POST', `/v1.50/commit?container=${n('nope')}`);
   assert.equal(api404.status, 404);
   assert.equal(api404.json().message, `No such container: ${n('nope')}`);
 
   // The body is a config that replaces the container's as the base of the image's.
-  const withBody = await d.api('POST', `/v1.50/commit?container=${c}&changes=${encodeURIComponent('ENV X=1')}`, { Cmd: ['echo', 'from-body'], Labels: { k: 'v' } });
+  const withBody = await d().api('POST', `/v1.50/commit?container=${c}&changes=${encodeURIComponent('ENV X=1')}`, { Cmd: ['echo', 'from-body'], Labels: { k: 'v' } });
   assert.equal(withBody.status, 201, withBody.body);
   const newId = withBody.json().Id;
   assert.match(newId, ID);
-  t.after(() => d.docker(['rmi', newId]));
+  t.after(() => d().docker(['rmi', newId]));
   const info = await inspectImage(newId);
   assert.deepEqual(info.Config.Cmd, ['echo', 'from-body']);
   assert.deepEqual(info.Config.Labels, { k: 'v' });
@@ -201,13 +188,13 @@ test('berth commit gives what docker commit gives', async (t) => {
   const viaDocker = `${n('cli')}:docker`;
   const viaBerth = `${n('cli')}:berth`;
   t.after(async () => {
-    await d.docker(['rm', '-f', c]);
-    await d.docker(['rmi', viaDocker, viaBerth]);
+    await d().docker(['rm', '-f', c]);
+    await d().docker(['rmi', viaDocker, viaBerth]);
   });
   await ok(['run', '--name', c, 'busybox', 'sh', '-c', 'echo x > /x && rm /etc/passwd']);
   const args = ['-c', 'ENTRYPOINT ["cat"]', '-c', 'LABEL a=b', '-c', 'EXPOSE 8080', '-m', 'same', '-a', 'me', c];
-  const dk = await d.docker(['commit', ...args, viaDocker]);
-  const bt = await d.berth(['commit', ...args, viaBerth]);
+  const dk = await d().docker(['commit', ...args, viaDocker]);
+  const bt = await d().berth(['commit', ...args, viaBerth]);
   assert.equal(bt.code, 0, bt.stderr);
   assert.match(dk.stdout, /^sha256:[0-9a-f]{64}\n$/);
   assert.match(bt.stdout, /^sha256:[0-9a-f]{64}\n$/);
@@ -220,8 +207,8 @@ test('berth commit gives what docker commit gives', async (t) => {
   assert.deepEqual(a.Config.ExposedPorts, { '8080/tcp': {} });
 
   for (const bad of [['commit', n('nope')], ['commit', c, 'Bad'], ['commit', '-c', 'FOO bar', c], ['commit'], ['commit', c, 'x@sha256:' + 'a'.repeat(64)]]) {
-    const x = await d.docker(bad);
-    const y = await d.berth(bad);
+    const x = await d().docker(bad);
+    const y = await d().berth(bad);
     assert.equal(y.code, x.code, bad.join(' '));
     assert.equal(y.stderr.replace(/berth/g, 'docker'), x.stderr, bad.join(' '));
   }
