@@ -33,6 +33,8 @@ export interface CommitDeps {
   events?: ContainerEventSink;
   /** The image config's docker_version. */
   dockerVersion: string;
+  /** Under --userns-remap: the owners of the writable layer's files as the layer gives them. */
+  toLayerIds?: (uid: number, gid: number) => [number, number];
 }
 
 export interface CommitRequest {
@@ -91,7 +93,7 @@ export async function commitContainer(d: CommitDeps, req: CommitRequest): Promis
       const kept = new Set((await overlayChanges(upper, lowers)).map((c) => c.Path));
       return commitImage(d.images, {
         parentId: rec.Image,
-        layer: packOverlayDiff(upper, (path) => kept.has(path)),
+        layer: packOverlayDiff(upper, { include: (path) => kept.has(path), mapIds: d.toLayerIds }),
         containerId: rec.Id,
         containerConfig: rec.Config as ImageRuntimeConfig,
         config,

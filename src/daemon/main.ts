@@ -19,6 +19,7 @@ import { filesystemRoutes } from '../api/routes/filesystem.ts';
 import { lowerDirs } from '../container/changes.ts';
 import { volumeRoutes } from '../api/routes/volumes.ts';
 import { commitRoutes } from '../api/routes/commit.ts';
+import { unshifter } from '../runtime/userns.ts';
 import { ContainerStatsService } from '../container/stats.ts';
 import { detectCgroupLayout } from '../cgroup/layout.ts';
 import { cgroupProcs } from '../cgroup/procs.ts';
@@ -98,7 +99,14 @@ async function main(argv: string[]): Promise<number> {
     return { upper: engine.snapshotter.upperDir(rec.Id), lowers: lowerDirs(mounts[0]?.options ?? []) };
   };
   filesystemRoutes(api.router, { withRoot, layers });
-  commitRoutes(api.router, { containers: engine.containers, images: engine.images, layers, events: engine.containerEvents, dockerVersion: BERTH_VERSION });
+  commitRoutes(api.router, {
+    containers: engine.containers,
+    images: engine.images,
+    layers,
+    events: engine.containerEvents,
+    dockerVersion: BERTH_VERSION,
+    toLayerIds: config.idMapping && unshifter(config.idMapping),
+  });
   execRoutes(api.router, { exec: engine.exec });
   attachRoutes(api.router, { containers: engine.containers });
   imageRoutes(api.router, { images: engine.images, usedBy: (id) => engine.usedBy(id), containerCount: (id) => engine.usedBy(id).length });

@@ -110,6 +110,9 @@ test('layer diff with an include filter: refused paths are no entries, their chi
   mknod(join(upper, 'etc', 'gone'), constants.S_IFCHR, 0, 0);
   const skip = new Set(['/etc/hosts', '/dev', '/dev/shm', '/dev/shm/.x', '/new']);
   const names: string[] = [];
-  for await (const e of readTar(packOverlayDiff(upper, (p) => !skip.has(p)))) names.push(e.header.name);
+  for await (const e of readTar(packOverlayDiff(upper, { include: (p) => !skip.has(p), mapIds: (u, g) => [u + 1, g + 2] }))) {
+    names.push(e.header.name);
+    assert.deepEqual([e.header.uid, e.header.gid], [process.getuid!() + 1, process.getgid!() + 2], e.header.name);
+  }
   assert.deepEqual(names, ['etc/', 'etc/.wh.gone', 'etc/keep', 'new/f']);
 });
