@@ -87,22 +87,24 @@ export async function commitContainer(d: CommitDeps, req: CommitRequest): Promis
     const base = (req.config ?? rec.Config) as ImageRuntimeConfig;
     const changed = req.changes.length ? applyChanges(req.changes, base) : structuredClone(base);
     const config = mergeCommitConfig(changed as ContainerConfig, rec.Config);
-    const id = await d.containers.withLock(rec.Id, async () => {
+    // The copy under the container's lock (no removal meanwhile); the image made after it.
+    const layer = await d.containers.withLock(rec.Id, async () => {
       if (!d.containers.store.find(rec.Id)) throw notFound(`No such container: ${req.container}`);
       const { upper, lowers } = await d.layers(rec.Id);
       const kept = new Set((await overlayChanges(upper, lowers)).map((c) => c.Path));
-      return commitImage(d.images, {
-        parentId: rec.Image,
-        layer: packOverlayDiff(upper, { include: (path) => kept.has(path), mapIds: d.toLayerIds }),
-        containerId: rec.Id,
-        containerConfig: rec.Config as ImageRuntimeConfig,
-        config,
-        author: req.author,
-        comment: req.comment,
-        dockerVersion: d.dockerVersion,
-        os: rec.Platform,
-        reference: req.reference,
-      });
+      return d.images.content.spool(packOverlayDiff(upper, { include: (path) => kept.has(path), mapIds: d.toLayerIds }));
+    });
+    const id = await commitImage(d.images, {
+      parentId: rec.Image,
+      layer,
+      containerId: rec.Id,
+      containerConfig: rec.Config as ImageRuntimeConfig,
+      config,
+      author: req.author,
+      comment: req.comment,
+      dockerVersion: d.dockerVersion,
+      os: rec.Platform,
+      reference: req.reference,
     });
     d.events?.('commit', rec, { comment: req.comment ?? '', imageID: id, imageRef: req.reference ? familiarString(req.reference) : '' });
     return id;

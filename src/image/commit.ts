@@ -2,6 +2,7 @@
 // parent's layers and history plus one entry for the commit) and its creation from a
 // container's layer diff, with its parent recorded, a `create` image event and the tag.
 import type { ImageStore } from './store.ts';
+import type { PendingBlob } from '../content/store.ts';
 import type { ImageConfig, ImageRuntimeConfig } from './types.ts';
 import { hostPlatform } from './platform.ts';
 import type { Reference } from './reference.ts';
@@ -62,19 +63,18 @@ export function childImageConfig(parent: ImageConfig | undefined, c: ChildSpec):
 export interface CommitImageOptions extends Omit<ChildSpec, 'diffId'> {
   /** The container's image (the new one's parent). */
   parentId: string;
-  /** The layer diff tar; read once. */
-  layer: AsyncIterable<Uint8Array>;
+  /** The layer diff tar, spooled; discarded here once the image is made (or not). */
+  layer: PendingBlob;
   /** Where to tag the new image (already checked: a name with a tag). */
   reference?: Reference;
 }
 
 /** Stores the layer and the image; returns the new image's id ("sha256:..."). */
 export async function commitImage(store: ImageStore, o: CommitImageOptions): Promise<string> {
-  const parent = store.get(o.parentId);
-  if (!parent) throw notFound(`No such image: ${o.parentId}`);
-  const layer = await store.content.spool(o.layer);
+  const { parentId, layer, reference, ...spec } = o;
   try {
-    const { parentId: _p, layer: _l, reference, ...spec } = o;
+    const parent = store.get(parentId);
+    if (!parent) throw notFound(`No such image: ${parentId}`);
     const config = childImageConfig(parent.config, { ...spec, diffId: layer.digest });
     const image = await store.createImage(Buffer.from(JSON.stringify(config)), {
       parent: parent.id,
