@@ -33,10 +33,17 @@ export function packDir(dir: string, opts: PackOptions = {}): AsyncGenerator<Buf
   return pack(dir, opts.root, false);
 }
 
+export interface OverlayDiffOptions {
+  /** Only the paths ("/etc/passwd") it accepts are entries (a directory's children are still each asked). */
+  include?: (path: string) => boolean;
+  /** The owners as the archive gives them (from the host's ids to a user namespace's). */
+  mapIds?: (uid: number, gid: number) => [number, number];
+}
+
 /** A Docker layer tar of an overlay upper dir: whiteouts (char device 0:0) become empty
  * ".wh.NAME" files and opaque directories get a "DIR/.wh..wh..opq" entry. */
-export function packOverlayDiff(upperDir: string): AsyncGenerator<Buffer> {
-  return pack(upperDir, undefined, true);
+export function packOverlayDiff(upperDir: string, opts: OverlayDiffOptions = {}): AsyncGenerator<Buffer> {
+  return pack(upperDir, undefined, true, opts);
 }
 
 function major(rdev: number): number {
@@ -79,7 +86,8 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-async function* pack(top: string, root: string | undefined, overlay: boolean): AsyncGenerator<Buffer> {
+async function* pack(top: string, root: string | undefined, overlay: boolean, opts: OverlayDiffOptions = {}): AsyncGenerator<Buffer> {
+  const { include, mapIds } = opts;
   const firstNames = new Map<string, string>(); // "dev:ino" -> first archive name (hardlinks)
   let batch: Buffer[] = [];
   let batched = 0;
@@ -99,10 +107,11 @@ async function* pack(top: string, root: string | undefined, overlay: boolean): A
   async function* entry(abs: string, name: string, st: Stats): AsyncGenerator<Buffer> {
     const type = typeOf(st);
     if (!type) return;
+    const [uid, gid] = mapIds ? mapIds(st.uid, st.gid) : [st.uid, st.gid];
     const base: Partial<TarHeader> = {
       mode: st.mode & 0o7777,
-      uid: st.uid,
-      gid: st.gid,
+      uid,
+      gid,
       mtime: st.mtime,
     };
     if (overlay && type === 'char' && st.rdev === 0) {
@@ -152,7 +161,7 @@ async function* pack(top: string, root: string | undefined, overlay: boolean): A
       const abs = join(absDir, n);
       const rel = relDir ? `${relDir}/${n}` : n;
       const st = await fsp.lstat(abs);
-      yield* entry(abs, rel, st);
+      if (!include || include(`/${rel}`)) yield* entry(abs, rel, st);
       if (st.isDirectory()) yield* walk(abs, rel);
       if (batched >= BATCH) yield flush()!;
     }

@@ -19,6 +19,7 @@ export interface Group {
 const A = (s: string) => s.replace(/docker/g, 'berth');
 
 const attach: Entry = { names: ['attach'], module: './commands/attach.ts', use: '[OPTIONS] CONTAINER', short: 'Attach local standard input, output, and error streams to a running container', aliases: A('docker container attach, docker attach') };
+const commit: Entry = { names: ['commit'], module: './commands/commit.ts', use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', short: "Create a new image from a container's changes", aliases: A('docker container commit, docker commit') };
 const run: Entry = { names: ['run'], module: './commands/run.ts', use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', aliases: A('docker container run, docker run') };
 const create: Entry = { names: ['create'], module: './commands/create.ts', use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', aliases: A('docker container create, docker create') };
 const start: Entry = { names: ['start'], module: './commands/start.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Start one or more stopped containers', aliases: A('docker container start, docker start') };
@@ -49,6 +50,7 @@ const events: Entry = { names: ['events'], module: './commands/events.ts', use: 
 /** Top-level commands, in docker's help order. */
 export const TOP: Entry[] = [
   attach,
+  commit,
   create,
   events,
   exec,
@@ -87,6 +89,7 @@ export const GROUPS: Group[] = [
     short: 'Manage containers',
     commands: [
       attach,
+      commit,
       create,
       exec,
       { names: ['inspect'], module: './commands/container-inspect.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Display detailed information on one or more containers' },

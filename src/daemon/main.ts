@@ -18,6 +18,8 @@ import { containerRootAccess } from '../container/archive-root.ts';
 import { filesystemRoutes } from '../api/routes/filesystem.ts';
 import { lowerDirs } from '../container/changes.ts';
 import { volumeRoutes } from '../api/routes/volumes.ts';
+import { commitRoutes } from '../api/routes/commit.ts';
+import { unshifter } from '../runtime/userns.ts';
 import { ContainerStatsService } from '../container/stats.ts';
 import { detectCgroupLayout } from '../cgroup/layout.ts';
 import { cgroupProcs } from '../cgroup/procs.ts';
@@ -92,13 +94,19 @@ async function main(argv: string[]): Promise<number> {
     volumes: engine.volumes,
   });
   archiveRoutes(api.router, { withRoot });
-  filesystemRoutes(api.router, {
-    withRoot,
-    layers: async (ref) => {
-      const rec = engine.containers.store.get(ref);
-      const mounts = await engine.snapshotter.mounts(rec.Id);
-      return { upper: engine.snapshotter.upperDir(rec.Id), lowers: lowerDirs(mounts[0]?.options ?? []) };
-    },
+  const layers = async (ref: string) => {
+    const rec = engine.containers.store.get(ref);
+    const mounts = await engine.snapshotter.mounts(rec.Id);
+    return { upper: engine.snapshotter.upperDir(rec.Id), lowers: lowerDirs(mounts[0]?.options ?? []) };
+  };
+  filesystemRoutes(api.router, { withRoot, layers });
+  commitRoutes(api.router, {
+    containers: engine.containers,
+    images: engine.images,
+    layers,
+    events: engine.containerEvents,
+    dockerVersion: BERTH_VERSION,
+    toLayerIds: config.idMapping && unshifter(config.idMapping),
   });
   execRoutes(api.router, { exec: engine.exec });
   attachRoutes(api.router, { containers: engine.containers });

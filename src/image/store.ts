@@ -89,7 +89,7 @@ export interface PruneReport {
 }
 
 /** Docker's image events (docker events): the actor is the image id, name its "name" attribute. */
-export type ImageEventAction = 'tag' | 'untag' | 'delete' | 'load' | 'import' | 'save';
+export type ImageEventAction = 'create' | 'tag' | 'untag' | 'delete' | 'load' | 'import' | 'save';
 export type ImageEventListener = (action: ImageEventAction, id: string, name: string) => void;
 
 /** Where a new image's layer tars come from when the content store lacks them. */

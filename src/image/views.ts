@@ -75,7 +75,8 @@ export function inspectView(img: ImageView, graphDriverData: Record<string, stri
     RepoTags: img.repoTags,
     RepoDigests: img.repoDigests,
     Parent: img.parent,
-    Comment: c.comment ?? '',
+    // As dockerd: a commit's message is only in its history entry.
+    Comment: c.comment || c.history?.at(-1)?.comment || '',
   };
   if (c.created) out.Created = rfc3339NanoOf(c.created);
   out.DockerVersion = c.docker_version ?? '';

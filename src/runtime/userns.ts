@@ -239,6 +239,17 @@ export function shifter(m: IdentityMapping): (uid: number, gid: number) => [numb
   return (uid, gid) => [toHost(m.uids, uid), toHost(m.gids, gid)];
 }
 
+/** The inverse of toHost: a host id in the ranges as the container sees it. */
+export function toContainer(ranges: readonly IdRange[], id: number): number {
+  for (const r of ranges) if (id >= r.hostID && id < r.hostID + r.size) return r.containerID + (id - r.hostID);
+  throw badParameter(`Host ID ${id} cannot be mapped to a container ID`);
+}
+
+/** Shifts a (uid, gid) pair of the host's files back into a layer's (commit). */
+export function unshifter(m: IdentityMapping): (uid: number, gid: number) => [number, number] {
+  return (uid, gid) => [toContainer(m.uids, uid), toContainer(m.gids, gid)];
+}
+
 /**
  * dockerd's setupDaemonRoot under remapping: the data root becomes <root>/<uid>.<gid>,
  * owned root:<remapped gid> with 0710 so that the remapped root can traverse it but not

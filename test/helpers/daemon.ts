@@ -202,3 +202,22 @@ async function removeCgroupTree(dir: string): Promise<void> {
   }
   await fsp.rmdir(dir).catch(() => undefined);
 }
+
+/** For a test file's one daemon: starts it before the tests, cleans it up after them, and
+ * gives `ok` (the docker CLI's stdout; a non-zero exit fails the test). */
+export function sharedDaemon(before: (fn: () => Promise<void>) => void, after: (fn: () => Promise<void>) => void): { daemon: () => TestDaemon; ok: (args: string[]) => Promise<string> } {
+  let d: TestDaemon | undefined;
+  before(async () => {
+    d = await startDaemon();
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+  const daemon = () => d!;
+  const ok = async (args: string[]) => {
+    const r = await daemon().docker(args);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+  return { daemon, ok };
+}

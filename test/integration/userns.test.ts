@@ -148,6 +148,22 @@ test('--userns host runs unmapped; privileged needs it', async () => {
   assert.equal(privHost.stdout.trim(), '0');
 });
 
+test('commit: the layer carries the ids as the container sees them, and its image runs with them', async (t) => {
+  const c = 'remapped-commit';
+  const img = 'remapped-commit:1';
+  t.after(async () => {
+    await d!.docker(['rm', '-f', c]);
+    await d!.docker(['rmi', img]);
+  });
+  const r = await d!.docker(['run', '--name', c, 'busybox', 'sh', '-c', 'echo x > /owned && chown 1000:2000 /owned && echo y > /root-file']);
+  assert.equal(r.code, 0, r.stderr);
+  const cm = await d!.docker(['commit', c, img]);
+  assert.equal(cm.code, 0, cm.stderr);
+  const st = await d!.docker(['run', '--rm', img, 'stat', '-c', '%u:%g', '/owned', '/root-file']);
+  assert.equal(st.code, 0, st.stderr);
+  assert.deepEqual(st.stdout.trim().split('\n'), ['1000:2000', '0:0']);
+});
+
 // Only where berthremap does not exist yet: the test removes the user and ranges it made.
 test('daemon.json "userns-remap": "default" creates berthremap with 65536 subordinate ids', { skip: userExists(DEFAULT_REMAP_USER) && 'berthremap exists on this host' }, async () => {
   const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-userns-default-'));

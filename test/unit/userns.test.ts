@@ -15,6 +15,7 @@ import {
   resolveRemap,
   rootPair,
   shifter,
+  unshifter,
   usernsFor,
   withRangeFor,
   type IdFiles,
@@ -80,6 +81,10 @@ describe('with temp id files', () => {
     const shift = shifter(m);
     assert.deepEqual(shift(65537, 5), [300001, 200005]);
     assert.throws(() => shift(0, 70000), /Container ID 70000 cannot be mapped to a host ID/);
+    // commit packs the host's files back into the layer's ids.
+    const unshift = unshifter(m);
+    assert.deepEqual(unshift(300001, 200005), [65537, 5]);
+    assert.throws(() => unshift(0, 200000), /Host ID 0 cannot be mapped to a container ID/);
   });
 
   test('UID, UID:GID and USER:GROUP forms resolve names as dockerd does', async () => {
