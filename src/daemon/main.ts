@@ -18,6 +18,8 @@ import { containerRootAccess } from '../container/archive-root.ts';
 import { filesystemRoutes } from '../api/routes/filesystem.ts';
 import { lowerDirs } from '../container/changes.ts';
 import { volumeRoutes } from '../api/routes/volumes.ts';
+import { diskUsageRoutes } from '../api/routes/disk-usage.ts';
+import { diskUsageSource } from './disk-usage.ts';
 import { ContainerStatsService } from '../container/stats.ts';
 import { detectCgroupLayout } from '../cgroup/layout.ts';
 import { cgroupProcs } from '../cgroup/procs.ts';
@@ -119,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
     disconnect: (ref, network, force) => engine.containers.changeRecord(ref, (rec) => engine.networking.disconnect(rec, network, force)),
   });
   volumeRoutes(api.router, { volumes: engine.volumes });
+  diskUsageRoutes(api.router, diskUsageSource(engine));
   for (const host of config.hosts) {
     await api.listen(host);
     log.info('API listen on ' + host.replace(/^unix:\/\//, ''));
