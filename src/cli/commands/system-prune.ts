@@ -40,6 +40,8 @@ interface Step {
   list: (report: Record<string, unknown>) => { heading: string; lines: string[] };
   /** Whether the step's SpaceReclaimed counts only when something was deleted (the CLI's own rule per kind). */
   spaceOnlyWithDeletions: boolean;
+  /** The docker client sends `filters=` even without filters (its build cache prune does). */
+  emptyFilters?: boolean;
 }
 
 const ids = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
@@ -67,6 +69,7 @@ function steps(all: boolean, volumes: boolean, filters: Filters): Step[] {
     query: all ? { all: '1' } : {},
     list: (r) => ({ heading: 'Deleted build cache objects:', lines: ids(r.CachesDeleted) }),
     spaceOnlyWithDeletions: false,
+    emptyFilters: true,
   });
   return out;
 }
@@ -86,7 +89,7 @@ export const command: CommandDef<PruneFlags> = {
     if (!f.force.value && !(await confirm(cli, confirmationMessage(f.all.value, f.volumes.value, filters)))) return;
     let space = 0;
     for (const step of steps(f.all.value, f.volumes.value, filters)) {
-      const report = (await cli.client.json<Record<string, unknown>>('POST', step.path, { query: { ...step.query, filters: encodeFilters(step.filters) } })) ?? {};
+      const report = (await cli.client.json<Record<string, unknown>>('POST', step.path, { query: { ...step.query, filters: encodeFilters(step.filters) ?? (step.emptyFilters ? '' : undefined) } })) ?? {};
       const { heading, lines } = step.list(report);
       if (lines.length > 0 || !step.spaceOnlyWithDeletions) space += Number(report.SpaceReclaimed ?? 0);
       if (lines.length > 0) cli.out.write(heading + '\n' + lines.map((l) => l + '\n').join('') + '\n');
