@@ -95,7 +95,9 @@ export function diskUsageRoutes(r: Router, src: DiskUsageSource): void {
   });
 
   r.add('POST', '/build/prune', (ctx: Context) => {
-    const sizes = ctx.versionAtLeast('1.48') ? ['reserved-space', 'keep-storage', 'max-used-space', 'min-free-space'] : ['keep-storage'];
+    // API 1.48 reads reserved-space, and keep-storage (deprecated) only without it.
+    let sizes = ['keep-storage'];
+    if (ctx.versionAtLeast('1.48')) sizes = ['reserved-space', ...(Number(ctx.str('reserved-space') || 0) === 0 ? ['keep-storage'] : []), 'max-used-space', 'min-free-space'];
     checkBuildPrune(ctx.filters(), Object.fromEntries(sizes.map((n) => [n, ctx.str(n)])));
     ctx.send(200, { CachesDeleted: null, SpaceReclaimed: 0 });
   });
