@@ -144,8 +144,10 @@ export const GROUPS: Group[] = [
     name: 'system',
     short: 'Manage berth',
     commands: [
+      { names: ['df'], module: './commands/system-df.ts', use: '[OPTIONS]', short: 'Show berth disk usage' },
       events,
       { names: ['info'], module: './commands/info.ts', use: '[OPTIONS]', short: 'Display system-wide information', aliases: A('docker system info, docker info') },
+      { names: ['prune'], module: './commands/system-prune.ts', use: '[OPTIONS]', short: 'Remove unused data' },
     ],
   },
 ];

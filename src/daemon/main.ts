@@ -20,6 +20,8 @@ import { lowerDirs } from '../container/changes.ts';
 import { volumeRoutes } from '../api/routes/volumes.ts';
 import { commitRoutes } from '../api/routes/commit.ts';
 import { unshifter } from '../runtime/userns.ts';
+import { diskUsageRoutes } from '../api/routes/disk-usage.ts';
+import { diskUsageSource } from './disk-usage.ts';
 import { ContainerStatsService } from '../container/stats.ts';
 import { detectCgroupLayout } from '../cgroup/layout.ts';
 import { cgroupProcs } from '../cgroup/procs.ts';
@@ -128,6 +130,7 @@ async function main(argv: string[]): Promise<number> {
     disconnect: (ref, network, force) => engine.containers.changeRecord(ref, (rec) => engine.networking.disconnect(rec, network, force)),
   });
   volumeRoutes(api.router, { volumes: engine.volumes });
+  diskUsageRoutes(api.router, diskUsageSource(engine));
   for (const host of config.hosts) {
     await api.listen(host);
     log.info('API listen on ' + host.replace(/^unix:\/\//, ''));

@@ -5,7 +5,7 @@ import { maxArgs, type CommandDef, type Invocation } from '../command.ts';
 import type { BoolFlag, CustomFlag, FlagSet, StringFlag } from '../flags.ts';
 import { addFilter, filterFlag, type Filters } from '../opts/filters.ts';
 import { encodeFilters } from '../../client/query.ts';
-import { IMAGE_HEADER, ImageContext, type ImageSummary } from '../format/contexts.ts';
+import { IMAGE_HEADER, ImageContext, isDangling, type ImageSummary } from '../format/contexts.ts';
 import { renderFormatted } from '../format/formatter.ts';
 import { FORMAT_HELP } from '../format/help-texts.ts';
 import { familiarName, parseNormalizedNamed } from '../reference.ts';
@@ -23,7 +23,7 @@ interface ImagesFlags {
 const TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
 const TABLE_DIGEST = 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
 
-function imageFormat(source: string, quiet: boolean, digest: boolean): string {
+export function imageFormat(source: string, quiet: boolean, digest: boolean): string {
   if (source === 'table') return quiet ? '{{.ID}}' : digest ? TABLE_DIGEST : TABLE;
   if (source === 'raw') {
     if (quiet) return 'image_id: {{.ID}}';
@@ -33,13 +33,6 @@ function imageFormat(source: string, quiet: boolean, digest: boolean): string {
   }
   if (source.startsWith('table') && digest && !source.includes('{{.Digest}}')) return source + '\t{{.Digest}}';
   return source;
-}
-
-function isDangling(i: ImageSummary): boolean {
-  const tags = i.RepoTags ?? [];
-  const digests = i.RepoDigests ?? [];
-  if (tags.length === 0 && digests.length === 0) return true;
-  return tags.length === 1 && tags[0] === '<none>:<none>' && digests.length === 1 && digests[0] === '<none>@<none>';
 }
 
 /** Each reference's tag (or digest) under its familiar repository name; unparsable ones are skipped, as docker does. */

@@ -33,7 +33,7 @@ labels: {{- pad .Labels 1 0}}
 ports: {{- pad .Ports 1 0}}
 `;
 
-function containerFormat(source: string, quiet: boolean, size: boolean): string {
+export function containerFormat(source: string, quiet: boolean, size: boolean): string {
   if (source === 'table' || source === '') {
     if (quiet) return '{{.ID}}';
     return size ? DEFAULT_TABLE + '\\t{{.Size}}' : DEFAULT_TABLE;

@@ -247,6 +247,14 @@ export interface ImageSummary {
   Containers?: number;
 }
 
+/** docker's formatter isDangling: an image with no references, or only "<none>" ones. */
+export function isDangling(i: ImageSummary): boolean {
+  const tags = i.RepoTags ?? [];
+  const digests = i.RepoDigests ?? [];
+  if (tags.length === 0 && digests.length === 0) return true;
+  return tags.length === 1 && tags[0] === '<none>:<none>' && digests.length === 1 && digests[0] === '<none>@<none>';
+}
+
 export class ImageContext extends MethodStruct {
   readonly goType = '*formatter.imageContext';
   private readonly i: ImageSummary;

@@ -13,6 +13,8 @@ export interface GoStruct {
   member(name: string): { call: (...args: unknown[]) => unknown } | { value: unknown } | undefined;
   /** The JSON object `{{json .}}` prints. */
   toJSON(): unknown;
+  /** toJSON's keys are a Go struct's fields, printed in their order (not sorted as a formatter context's map). */
+  readonly jsonFieldOrder?: boolean;
   /** %v of the struct. */
   goString?(): string;
 }
@@ -84,7 +86,7 @@ export function goJson(v: unknown, escapeHTML = false, sortKeys = false, fieldNa
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return '[' + v.map((x) => goJson(x, escapeHTML, sortKeys)).join(',') + ']';
-  if (isGoStruct(v)) return goJson(v.toJSON(), true, true);
+  if (isGoStruct(v)) return goJson(v.toJSON(), true, !v.jsonFieldOrder);
   if (isMap(v)) {
     const name = fieldName ?? FIELD_NAME.get(v);
     const isGoMap = sortKeys || (name !== undefined && MAP_FIELDS.has(name));
