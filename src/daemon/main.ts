@@ -19,7 +19,7 @@ import { filesystemRoutes } from '../api/routes/filesystem.ts';
 import { lowerDirs } from '../container/changes.ts';
 import { volumeRoutes } from '../api/routes/volumes.ts';
 import { commitRoutes } from '../api/routes/commit.ts';
-import { unshifter } from '../runtime/userns.ts';
+import { archiveIdMaps, unshifter, usernsFor } from '../runtime/userns.ts';
 import { diskUsageRoutes } from '../api/routes/disk-usage.ts';
 import { diskUsageSource } from './disk-usage.ts';
 import { ContainerStatsService } from '../container/stats.ts';
@@ -95,7 +95,12 @@ async function main(argv: string[]): Promise<number> {
     exclusive: (id, fn) => engine.containers.withLock(id, fn),
     volumes: engine.volumes,
   });
-  archiveRoutes(api.router, { withRoot });
+  const remap = config.idMapping;
+  archiveRoutes(api.router, {
+    withRoot,
+    // A remapped container's files carry host ids: docker cp shows and takes the container's.
+    idMapsOf: (rec) => (remap && usernsFor(rec.HostConfig, remap) ? archiveIdMaps(remap) : undefined),
+  });
   const layers = async (ref: string) => {
     const rec = engine.containers.store.get(ref);
     const mounts = await engine.snapshotter.mounts(rec.Id);

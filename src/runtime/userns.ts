@@ -250,6 +250,24 @@ export function unshifter(m: IdentityMapping): (uid: number, gid: number) => [nu
   return (uid, gid) => [toContainer(m.uids, uid), toContainer(m.gids, gid)];
 }
 
+/** The id maps of `docker cp` for a remapped container: host files owned outside the
+ * ranges show as the overflow id (65534), as the kernel shows them inside. */
+export function archiveIdMaps(m: IdentityMapping): { toHost: (uid: number, gid: number) => { uid: number; gid: number }; toContainer: (uid: number, gid: number) => { uid: number; gid: number } } {
+  const inside = (ranges: readonly IdRange[], id: number) => {
+    try {
+      return toContainer(ranges, id);
+    } catch {
+      return OVERFLOW_ID;
+    }
+  };
+  return {
+    toHost: (uid, gid) => ({ uid: toHost(m.uids, uid), gid: toHost(m.gids, gid) }),
+    toContainer: (uid, gid) => ({ uid: inside(m.uids, uid), gid: inside(m.gids, gid) }),
+  };
+}
+
+const OVERFLOW_ID = 65534;
+
 /**
  * dockerd's setupDaemonRoot under remapping: the data root becomes <root>/<uid>.<gid>,
  * owned root:<remapped gid> with 0710 so that the remapped root can traverse it but not

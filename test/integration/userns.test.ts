@@ -1,5 +1,6 @@
 // --userns-remap USER: a daemon whose containers run in a user namespace mapped onto the
 // user's subordinate ranges, checked from the host and from inside.
+import { execFile } from 'node:child_process';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp, readFileSync } from 'node:fs';
@@ -129,6 +130,25 @@ test("a volume's directory belongs to the remapped root: root inside writes to i
   const st = await fsp.stat(join(v.Mountpoint, 'f'));
   assert.equal(st.uid, start);
   assert.equal((await d!.docker(['volume', 'rm', 'remapvol', 'remapetc'])).code, 0);
+});
+
+test('docker cp shows and takes the container\'s ids, not the host\'s shifted ones', async () => {
+  const c = 'remapcp';
+  assert.equal((await d!.docker(['run', '-d', '--name', c, 'busybox', 'sh', '-c', 'touch /made; sleep 600'])).code, 0);
+  try {
+    const tar = await new Promise<Buffer>((resolve, reject) =>
+      execFile('docker', ['-H', d!.host, 'cp', `${c}:/made`, '-'], { encoding: 'buffer' }, (err, out) => (err ? reject(err) : resolve(out))),
+    );
+    const octal = (from: number) => parseInt(tar.subarray(from, from + 8).toString().replace(/\0.*$/s, '').trim(), 8);
+    assert.deepEqual([octal(108), octal(116)], [0, 0], 'uid and gid in the tar');
+    const local = join(base, 'cp-in');
+    await fsp.writeFile(local, 'x');
+    await fsp.chown(local, 0, 0);
+    assert.equal((await d!.docker(['cp', local, `${c}:/in`])).code, 0);
+    assert.equal((await d!.docker(['exec', c, 'stat', '-c', '%u:%g', '/in'])).stdout, '0:0\n');
+  } finally {
+    await d!.docker(['rm', '-f', c]);
+  }
 });
 
 test('--userns host runs unmapped; privileged needs it', async () => {
