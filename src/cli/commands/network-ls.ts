@@ -36,6 +36,6 @@ export const command: CommandDef<LsFlags> = {
 };
 
 /** sortorder.NaturalLess: digit runs compare by value. */
-function naturalLess(a: string, b: string): number {
+export function naturalLess(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true, sensitivity: 'variant' }) < 0 ? -1 : a === b ? 0 : 1;
 }
