@@ -3,6 +3,7 @@
 import { MethodStruct } from '../format/contexts.ts';
 import { HeaderContext } from '../format/formatter.ts';
 import { humanSize } from '../format/units.ts';
+import { GO_NIL, formatValue, type GoStruct } from '../format/gofmt.ts';
 
 export interface VolumeSummary {
   Name: string;
@@ -78,4 +79,46 @@ export function volumeJson(v: Record<string, unknown>): Record<string, unknown> 
   if (v.Status && Object.keys(v.Status).length) out.Status = sortedMap(v.Status);
   if (v.UsageData) out.UsageData = v.UsageData;
   return out;
+}
+
+/** volume.Volume as templates see it in docker's volume inspect (a Go struct: a missing
+ * field is "can't evaluate field X in type volume.Volume"). */
+export class VolumeStruct implements GoStruct {
+  readonly goType = 'volume.Volume';
+  private readonly v: Record<string, unknown>;
+
+  constructor(v: Record<string, unknown>) {
+    this.v = volumeJson(v);
+  }
+
+  member(name: string) {
+    const v = this.v;
+    switch (name) {
+      case 'ClusterVolume':
+      case 'UsageData':
+        return { value: v[name] ?? GO_NIL };
+      case 'CreatedAt':
+      case 'Driver':
+      case 'Mountpoint':
+      case 'Name':
+      case 'Scope':
+        return { value: v[name] ?? '' };
+      case 'Labels':
+      case 'Options':
+      case 'Status':
+        // A nil map prints as an empty one.
+        return { value: v[name] ?? {} };
+      default:
+        return undefined;
+    }
+  }
+
+  toJSON() {
+    return this.v;
+  }
+
+  goString(): string {
+    const names = ['ClusterVolume', 'CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope', 'Status', 'UsageData'];
+    return '{' + names.map((n) => formatValue((this.member(n) as { value: unknown }).value, true)).join(' ') + '}';
+  }
 }

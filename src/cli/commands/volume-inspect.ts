@@ -5,7 +5,7 @@ import { minArgs, type CommandDef } from '../command.ts';
 import type { FlagSet, StringFlag } from '../flags.ts';
 import { INSPECT_FORMAT_HELP } from '../format/help-texts.ts';
 import { inspectAll } from './inspect-common.ts';
-import { volumeJson } from './volume-format.ts';
+import { VolumeStruct, volumeJson } from './volume-format.ts';
 
 export const command: CommandDef<{ format: StringFlag }> = {
   args: minArgs(1),
@@ -16,7 +16,7 @@ export const command: CommandDef<{ format: StringFlag }> = {
     await inspectAll(cli, names, f.format.value, async (name) => {
       if (name === '') throw new Error('Error: No such volume: ');
       const { value } = await cli.client.jsonWithRaw<Record<string, unknown>>('GET', `/volumes/${encodeURIComponent(name)}`);
-      return { raw: Buffer.from(JSON.stringify(volumeJson(value))) };
+      return { raw: Buffer.from(JSON.stringify(volumeJson(value))), data: new VolumeStruct(value) };
     });
   },
 };
