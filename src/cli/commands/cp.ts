@@ -5,6 +5,7 @@
 // (copy-paths.ts). Local extraction goes through the daemon's extractor with the
 // destination directory as its root, so no entry or link in the archive can write outside it.
 import { promises as fsp } from 'node:fs';
+import { posix } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
@@ -12,7 +13,7 @@ import type { Cli } from '../cli.ts';
 import { exactArgs, type CommandDef } from '../command.ts';
 import type { BoolFlag, FlagSet } from '../flags.ts';
 import { humanSizeWithPrecision } from '../format/units.ts';
-import { readTar, TarWriter } from '../../archive/tar.ts';
+import { readTar, TarWriter, type TarHeader } from '../../archive/tar.ts';
 import { archivePath, extractArchive } from '../../container/archive-copy.ts';
 import {
   MODE_DIR, MODE_SYMLINK, getRebaseName, goClean, goDir, linkTargetPath, modeIs, outputModeProblem, prepareArchiveCopy,
@@ -67,20 +68,45 @@ function counter(onBytes: (n: number) => void): Transform {
   });
 }
 
-/** RebaseArchiveEntries: the same archive with `from` replaced by `to` in each entry's name
- * (and hard links' targets). */
-function rebaseArchive(input: AsyncIterable<Uint8Array>, from: string, to: string): Readable {
+/** The same archive with each entry's header passed through `map` (which may throw). */
+function mapEntries(input: AsyncIterable<Uint8Array>, map: (h: TarHeader) => TarHeader): Readable {
   const out = new PassThrough();
   void (async () => {
     const w = new TarWriter(out);
     for await (const { header, body } of readTar(input)) {
-      const h = { ...header, name: rebaseName(header.name, from, to) };
-      if (h.type === 'hardlink') h.linkname = rebaseName(h.linkname, from, to);
+      const h = map(header);
       await w.add(h, h.type === 'file' ? body : undefined);
     }
     await w.finish();
-  })().catch((e: Error) => out.destroy(e));
+  })().catch(async (e: Error) => {
+    // The entries before the refused one are still extracted, as docker's streaming Untar does.
+    while (out.readableLength > 0 && !out.destroyed) await new Promise((r) => setTimeout(r, 5));
+    out.destroy(e);
+  });
   return out;
+}
+
+/** RebaseArchiveEntries: `from` replaced by `to` in each entry's name (and hard links' targets). */
+function rebaseArchive(input: AsyncIterable<Uint8Array>, from: string, to: string): Readable {
+  return mapEntries(input, (h) => ({
+    ...h,
+    name: rebaseName(h.name, from, to),
+    linkname: h.type === 'hardlink' ? rebaseName(h.linkname, from, to) : h.linkname,
+  }));
+}
+
+/** go-archive Untar's breakout checks for extraction into dir: names that climb out of it,
+ * and links whose targets do, are refused before anything is written for them. */
+function guardArchive(input: AsyncIterable<Uint8Array>, dir: string): Readable {
+  const inside = (p: string) => p.startsWith(dir);
+  return mapEntries(input, (h) => {
+    const name = goClean(h.name);
+    const path = goJoin(dir, name);
+    if (posix.relative(dir, path).startsWith('../')) throw new Error(`${JSON.stringify(name)} is outside of ${JSON.stringify(dir)}`);
+    if (h.type === 'symlink' && !inside(goJoin(goDir(path), h.linkname))) throw new Error(`invalid symlink ${JSON.stringify(path)} -> ${JSON.stringify(h.linkname)}`);
+    if (h.type === 'hardlink' && !inside(goJoin(dir, h.linkname))) throw new Error(`invalid hardlink ${JSON.stringify(goJoin(dir, h.linkname))} -> ${JSON.stringify(h.linkname)}`);
+    return h;
+  });
 }
 
 /** The extractor's refusals worded as go-archive's Untar words them for destination dir. */
@@ -222,8 +248,9 @@ async function copyFromContainer(cli: Cli, f: CpFlags, quiet: boolean, container
     const { dstDir, rebase: r } = prepareArchiveCopy(src, dstInfo);
     // The stream stays open when the extractor stops at the end-of-archive marker.
     const input = content.iterator({ destroyOnReturn: false });
-    const archive = r ? rebaseArchive(input, r.from, r.to) : input;
-    // No chown (docker's NoLchown): entries belong to whoever runs the copy.
+    const archive = guardArchive(r ? rebaseArchive(input, r.from, r.to) : input, dstDir);
+    // No chown (docker's NoLchown): entries belong to whoever runs the copy. The extractor
+    // resolves every name inside dstDir as a root, so nothing lands outside it either way.
     await extractArchive(dstDir, '/', archive, { noOverwriteDirNonDir: true, chown: { uid: process.getuid!(), gid: process.getgid!() } }).catch((e) => {
       throw untarError(e, dstDir);
     });
