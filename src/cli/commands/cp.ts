@@ -245,7 +245,10 @@ async function copyFromContainer(cli: Cli, f: CpFlags, quiet: boolean, container
   let failure: unknown;
   try {
     const dstInfo = await localDestination(dstPath);
-    const { dstDir, rebase: r } = prepareArchiveCopy(src, dstInfo);
+    const prepared = prepareArchiveCopy(src, dstInfo);
+    const r = prepared.rebase;
+    // Untar's own view of its destination: cleaned (in its messages too).
+    const dstDir = goClean(prepared.dstDir);
     // The stream stays open when the extractor stops at the end-of-archive marker.
     const input = content.iterator({ destroyOnReturn: false });
     const archive = guardArchive(r ? rebaseArchive(input, r.from, r.to) : input, dstDir);

@@ -30,7 +30,16 @@ export const command: CommandDef<CreateFlags> = {
       if (name !== '') throw new Error('conflicting options: cannot specify a volume-name through both --name and as a positional arg');
       name = args[0];
     }
-    const body = { Driver: f.driver.value, DriverOpts: mapOf(f.opts.values), Labels: mapOf(f.labels.values), Name: name };
+    // Go writes map keys sorted.
+    const sorted = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    // volume.CreateOptions: empty fields are omitted.
+    const body: Record<string, unknown> = {};
+    if (f.driver.value) body.Driver = f.driver.value;
+    const opts = sorted(mapOf(f.opts.values));
+    const labels = sorted(mapOf(f.labels.values));
+    if (Object.keys(opts).length) body.DriverOpts = opts;
+    if (Object.keys(labels).length) body.Labels = labels;
+    if (name) body.Name = name;
     const vol = await cli.client.json<{ Name: string }>('POST', '/volumes/create', { body });
     cli.out.write(vol.Name + '\n');
   },
