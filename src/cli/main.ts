@@ -49,7 +49,7 @@ function report(err: unknown): number {
 }
 
 async function runCommand(cliFactory: () => Cli, entry: Entry, path: string[], args: string[]): Promise<void> {
-  const inv: Invocation = { path, use: entry.use, short: entry.short, aliases: entry.aliases };
+  const inv: Invocation = { path, use: entry.use, short: entry.short, long: entry.long, aliases: entry.aliases };
   const mod = (await import(entry.module)) as { command: CommandDef };
   const def = mod.command;
   const fs = new FlagSet();

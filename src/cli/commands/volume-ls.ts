@@ -18,12 +18,17 @@ interface LsFlags {
 
 export const command: CommandDef<LsFlags> = {
   args: noArgs,
-  flags: (fs: FlagSet) => ({
-    cluster: fs.bool('cluster', undefined, false, 'Display only cluster volumes, and use cluster volume list formatting'),
-    filter: filterFlag(fs, 'f', `Provide filter values (e.g. "dangling=true")`),
-    format: fs.string('format', undefined, '', FORMAT_HELP),
-    quiet: fs.bool('quiet', 'q', false, 'Only display volume names'),
-  }),
+  flags: (fs: FlagSet) => {
+    const f = {
+      cluster: fs.bool('cluster', undefined, false, 'Display only cluster volumes, and use cluster volume list formatting'),
+      filter: filterFlag(fs, 'f', `Provide filter values (e.g. "dangling=true")`),
+      format: fs.string('format', undefined, '', FORMAT_HELP),
+      quiet: fs.bool('quiet', 'q', false, 'Only display volume names'),
+    };
+    // A swarm manager's flag: docker hides it elsewhere.
+    f.cluster.hidden = true;
+    return f;
+  },
   async run(cli: Cli, f: LsFlags) {
     const res = await cli.client.json<{ Volumes?: VolumeSummary[] | null }>('GET', '/volumes', { query: { filters: encodeFilters(f.filter.value) } });
     let list = res?.Volumes ?? [];
