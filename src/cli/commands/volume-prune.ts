@@ -5,8 +5,8 @@ import { noArgs, type CommandDef } from '../command.ts';
 import type { BoolFlag, CustomFlag, FlagSet } from '../flags.ts';
 import { addFilter, filterFlag, type Filters } from '../opts/filters.ts';
 import { encodeFilters } from '../../client/query.ts';
-import { humanSize } from '../format/units.ts';
 import { confirm } from '../prompt.ts';
+import { printPruned } from './container-prune.ts';
 
 const UNUSED_WARNING = `WARNING! This will remove anonymous local volumes not used by at least one container.
 Are you sure you want to continue?`;
@@ -37,12 +37,6 @@ export const command: CommandDef<PruneFlags> = {
     }
     if (!f.force.value && !(await confirm(cli, warning))) return;
     const report = (await cli.client.json<{ VolumesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/volumes/prune', { query: { filters: encodeFilters(filters) } })) ?? {};
-    const deleted = report.VolumesDeleted ?? [];
-    let space = 0;
-    if (deleted.length > 0) {
-      cli.out.write('Deleted Volumes:\n' + deleted.map((n) => n + '\n').join('') + '\n');
-      space = report.SpaceReclaimed ?? 0;
-    }
-    cli.out.write(`Total reclaimed space: ${humanSize(space)}\n`);
+    printPruned(cli, 'Volumes', report.VolumesDeleted ?? [], report.SpaceReclaimed);
   },
 };
