@@ -347,6 +347,16 @@ test('cp -q=false: the "Successfully copied" line docker prints', async () => {
   const i = await cpIn(['-q=false', join(srcDir, 'dir'), 'CTR:/t/ex']);
   assert.match(i.r.stderr, /^Successfully copied \d\.\d+kB to CTR:\/t\/ex\n$/);
   await cpIn(['--quiet=false', '-', 'CTR:/t/ex'], { input: await buildTar([{ name: 'q', type: 'file', mode: 0o644, body: 'q' }]) });
+  // Not quiet by default when stdout is a terminal (and no progress drawing: docker 28 draws none).
+  const onTty = await Promise.all(CLIS.map(async (c) => {
+    const dir = await fresh(`tty-${c}`);
+    const bin = c === 'docker' ? 'docker' : join(REPO, 'bin', 'berth');
+    const r = await run('script', ['-qec', `"${bin}" cp src:/d/sub "${dir}/s"`, '/dev/null'], { env: { ...process.env, DOCKER_HOST: d.host } });
+    return { ...r, stdout: r.stdout.replaceAll(dir, 'DEST') };
+  }));
+  assert.equal(onTty[1].code, onTty[0].code);
+  assert.equal(onTty[1].stdout, onTty[0].stdout);
+  assert.match(onTty[1].stdout, /^Successfully copied 2\.\d+kB to DEST\/s\r\n$/);
 });
 
 // ------------------------------------------------------------------ diff and export

@@ -122,25 +122,6 @@ function untarError(e: unknown, dir: string): unknown {
   return e;
 }
 
-/** docker's progress line on a terminal stderr (aec escapes); returns the function that ends it. */
-function showProgress(cli: Cli, header: string, total: () => number): () => void {
-  if (!cli.err.isTTY) return () => {};
-  const e = cli.err;
-  e.write('\x1b[sPreparing to copy...');
-  e.write('\x1b[?25l\x1b[u\x1b[2K' + header + humanSizeWithPrecision(0, 3));
-  let last = 0;
-  const timer = setInterval(() => {
-    const n = total();
-    if (n === last) return;
-    e.write(`\x1b[${header.length + 1}G\x1b[0K${humanSizeWithPrecision(n, 3)}`);
-    last = n;
-  }, 75);
-  return () => {
-    clearInterval(timer);
-    e.write('\x1b[?25h\x1b[u\x1b[2K');
-  };
-}
-
 /** ValidateOutputPath: the local destination's directory exists; an existing destination is
  * a directory or regular file. */
 async function validateOutputPath(path: string): Promise<void> {
@@ -241,7 +222,8 @@ async function copyFromContainer(cli: Cli, f: CpFlags, quiet: boolean, container
   const counted = res.pipe(counter((n) => (copied += n)));
   res.on('error', (e) => counted.destroy(e));
   const content = rebase ? rebaseArchive(counted, splitPathDirEntry(src.path).base, rebase) : counted;
-  const stop = quiet ? () => {} : showProgress(cli, 'Copying from container - ', () => copied);
+  // docker 28 means to draw a progress line on a terminal stderr but never sees one (it asks a
+  // wrapped writer for its fd): only the summary line below is printed.
   let failure: unknown;
   try {
     const dstInfo = await localDestination(dstPath);
@@ -263,7 +245,6 @@ async function copyFromContainer(cli: Cli, f: CpFlags, quiet: boolean, container
     failure = e;
     res.destroy();
   }
-  stop();
   if (!quiet) cli.err.write(`Successfully copied ${humanSizeWithPrecision(copied, 3)} to ${dstPath}\n`);
   if (failure) throw failure;
 }
@@ -307,14 +288,12 @@ async function copyToContainer(cli: Cli, f: CpFlags, quiet: boolean, container: 
   const query = { path: resolvedDst, noOverwriteDirNonDir: 'true', copyUIDGID: f.archive.value ? 'true' : undefined };
   const put = () => cli.client.call('PUT', `/containers/${container}/archive`, { query, body: content, headers: { 'Content-Type': 'application/x-tar' } });
   if (quiet) return put();
-  const stop = showProgress(cli, 'Copying to container - ', () => copied);
   let failure: unknown;
   try {
     await put();
   } catch (e) {
     failure = e;
   }
-  stop();
   cli.err.write(`Successfully copied ${humanSizeWithPrecision(copied, 3)} to ${container}:${dstInfo.path}\n`);
   if (failure) throw failure;
 }
