@@ -128,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
         if (sub.startsWith('-')) {
           throw new StatusError(125, `unknown flag: ${sub}\n\nUsage:  ${BIN} ${group.name} COMMAND\n\nRun '${BIN} ${group.name} --help' for more information`);
         }
-        throw new StatusError(1, `${BIN}: unknown command: ${BIN} ${group.name} ${sub}\n\nUsage:  ${BIN} ${group.name}\n\nRun '${BIN} ${group.name} --help' for more information`);
+        throw new StatusError(1, `${BIN}: unknown command: ${BIN} ${group.name} ${sub}\n\nUsage:  ${BIN} ${group.use ?? group.name}\n\nRun '${BIN} ${group.name} --help' for more information`);
       }
       await runCommand(cliFactory, entry, [group.name, entry.names[0]], args.slice(1));
       return 0;

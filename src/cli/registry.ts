@@ -14,6 +14,8 @@ export interface Entry {
 
 export interface Group {
   name: string;
+  /** The usage an unknown subcommand's error shows, when not just the name (docker's Use). */
+  use?: string;
   short: string;
   commands: Entry[];
 }
@@ -158,6 +160,7 @@ export const GROUPS: Group[] = [
   },
   {
     name: 'volume',
+    use: 'volume COMMAND',
     short: 'Manage volumes',
     commands: [
       { names: ['create'], module: './commands/volume-create.ts', use: '[OPTIONS] [VOLUME]', short: 'Create a volume' },

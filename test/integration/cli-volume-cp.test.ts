@@ -98,6 +98,7 @@ test('volume create, ls, inspect and rm print what docker prints', async () => {
     ['volume', 'rm', '-f', 'no-such-volume'],
     ['volume', 'rm'],
     ['volume', 'ls', 'extra'],
+    ['volume', 'bogus'],
   ]) await same(args);
   const ls = ok(await d.berth(['volume', 'ls']), 'ls');
   assert.match(ls, /^DRIVER {4}VOLUME NAME\n/);
