@@ -17,6 +17,11 @@ export class TarWriter {
     out.on('error', (err: Error) => {
       this.failure ??= err;
     });
+    // A reader that hung up (a client gone mid-download) fails every later write at once:
+    // a 'drain' or 'close' awaited after the close would never come.
+    out.on('close', () => {
+      this.failure ??= new Error('tar writer: output closed');
+    });
   }
 
   /** Writes one entry. For files the body's length must equal header.size (which defaults to
@@ -75,6 +80,7 @@ export class TarWriter {
   private write(chunk: Uint8Array): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.out.write(chunk)) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
         this.out.removeListener('drain', onDrain);

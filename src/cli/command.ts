@@ -9,6 +9,8 @@ export interface Invocation {
   /** The usage text after the command path, e.g. "[OPTIONS] IMAGE [COMMAND] [ARG...]". */
   use: string;
   short: string;
+  /** The help's description, when not `short`. */
+  long?: string;
   /** "Aliases:" line of the help. */
   aliases?: string;
 }

@@ -96,7 +96,7 @@ export async function hideUnsupported(cliFactory: () => Cli, fs: FlagSet): Promi
 }
 
 export function commandHelp(inv: Invocation, fs: FlagSet): string {
-  let s = `Usage:  ${useLine(inv)}\n\n${inv.short}\n`;
+  let s = `Usage:  ${useLine(inv)}\n\n${inv.long ?? inv.short}\n`;
   if (inv.aliases) s += `\nAliases:\n  ${inv.aliases}\n`;
   const usages = flagUsages(fs.flags, termWidth() - 1).replace(/\s+$/, '');
   if (usages) s += `\nOptions:\n${usages}\n`;

@@ -49,7 +49,7 @@ function report(err: unknown): number {
 }
 
 async function runCommand(cliFactory: () => Cli, entry: Entry, path: string[], args: string[]): Promise<void> {
-  const inv: Invocation = { path, use: entry.use, short: entry.short, aliases: entry.aliases };
+  const inv: Invocation = { path, use: entry.use, short: entry.short, long: entry.long, aliases: entry.aliases };
   const mod = (await import(entry.module)) as { command: CommandDef };
   const def = mod.command;
   const fs = new FlagSet();
@@ -128,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
         if (sub.startsWith('-')) {
           throw new StatusError(125, `unknown flag: ${sub}\n\nUsage:  ${BIN} ${group.name} COMMAND\n\nRun '${BIN} ${group.name} --help' for more information`);
         }
-        throw new StatusError(1, `${BIN}: unknown command: ${BIN} ${group.name} ${sub}\n\nUsage:  ${BIN} ${group.name}\n\nRun '${BIN} ${group.name} --help' for more information`);
+        throw new StatusError(1, `${BIN}: unknown command: ${BIN} ${group.name} ${sub}\n\nUsage:  ${BIN} ${group.use ?? group.name}\n\nRun '${BIN} ${group.name} --help' for more information`);
       }
       await runCommand(cliFactory, entry, [group.name, entry.names[0]], args.slice(1));
       return 0;

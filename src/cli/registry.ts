@@ -7,11 +7,15 @@ export interface Entry {
   module: string;
   use: string;
   short: string;
+  /** The help's description when it is longer than `short`. */
+  long?: string;
   aliases?: string;
 }
 
 export interface Group {
   name: string;
+  /** The usage an unknown subcommand's error shows, when not just the name (docker's Use). */
+  use?: string;
   short: string;
   commands: Entry[];
 }
@@ -45,16 +49,22 @@ const top: Entry = { names: ['top'], module: './commands/top.ts', use: 'CONTAINE
 const stats: Entry = { names: ['stats'], module: './commands/stats.ts', use: '[OPTIONS] [CONTAINER...]', short: 'Display a live stream of container(s) resource usage statistics', aliases: A('docker container stats, docker stats') };
 const update: Entry = { names: ['update'], module: './commands/update.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Update configuration of one or more containers', aliases: A('docker container update, docker update') };
 const port: Entry = { names: ['port'], module: './commands/port.ts', use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', aliases: A('docker container port, docker port') };
+const cp: Entry = { names: ['cp'], module: './commands/cp.ts', use: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', short: 'Copy files/folders between a container and the local filesystem', long: "Copy files/folders between a container and the local filesystem\n\nUse '-' as the source to read a tar archive from stdin\nand extract it to a directory destination in a container.\nUse '-' as the destination to stream a tar archive of a\ncontainer source to stdout.", aliases: A('docker container cp, docker cp') };
+const diff: Entry = { names: ['diff'], module: './commands/diff.ts', use: 'CONTAINER', short: 'Inspect changes to files or directories on a container\'s filesystem', aliases: A('docker container diff, docker diff') };
+const exportE: Entry = { names: ['export'], module: './commands/export.ts', use: '[OPTIONS] CONTAINER', short: 'Export a container\'s filesystem as a tar archive', aliases: A('docker container export, docker export') };
 const events: Entry = { names: ['events'], module: './commands/events.ts', use: '[OPTIONS]', short: 'Get real time events from the server', aliases: A('docker system events, docker events') };
 
 /** Top-level commands, in docker's help order. */
 export const TOP: Entry[] = [
   attach,
   commit,
+  cp,
   create,
+  diff,
   events,
   exec,
   { names: ['explain'], module: './commands/explain.ts', use: '[OPTIONS] CONTAINER', short: 'Show how a running container is isolated, read from the kernel' },
+  exportE,
   history,
   importE,
   { names: ['images'], module: './commands/images.ts', use: '[OPTIONS] [REPOSITORY[:TAG]]', short: 'List images', aliases: imagesAliases },
@@ -90,8 +100,11 @@ export const GROUPS: Group[] = [
     commands: [
       attach,
       commit,
+      cp,
       create,
+      diff,
       exec,
+      exportE,
       { names: ['inspect'], module: './commands/container-inspect.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Display detailed information on one or more containers' },
       kill,
       logs,
@@ -148,6 +161,18 @@ export const GROUPS: Group[] = [
       events,
       { names: ['info'], module: './commands/info.ts', use: '[OPTIONS]', short: 'Display system-wide information', aliases: A('docker system info, docker info') },
       { names: ['prune'], module: './commands/system-prune.ts', use: '[OPTIONS]', short: 'Remove unused data' },
+    ],
+  },
+  {
+    name: 'volume',
+    use: 'volume COMMAND',
+    short: 'Manage volumes',
+    commands: [
+      { names: ['create'], module: './commands/volume-create.ts', use: '[OPTIONS] [VOLUME]', short: 'Create a volume' },
+      { names: ['inspect'], module: './commands/volume-inspect.ts', use: '[OPTIONS] VOLUME [VOLUME...]', short: 'Display detailed information on one or more volumes' },
+      { names: ['ls', 'list'], module: './commands/volume-ls.ts', use: '[OPTIONS]', short: 'List volumes', aliases: A('docker volume ls, docker volume list') },
+      { names: ['prune'], module: './commands/volume-prune.ts', use: '[OPTIONS]', short: 'Remove unused local volumes' },
+      { names: ['rm', 'remove'], module: './commands/volume-rm.ts', use: '[OPTIONS] VOLUME [VOLUME...]', short: 'Remove one or more volumes', long: 'Remove one or more volumes. You cannot remove a volume that is in use by a container.', aliases: A('docker volume rm, docker volume remove') },
     ],
   },
 ];

@@ -216,3 +216,35 @@ test('a rootfs with /evil -> /: reads and writes stay in the container', async (
     await fsp.rm(`/${marker}-up`, { force: true });
   }
 });
+
+test('a client that hangs up mid-download leaves berthd well and the container free', async () => {
+  const name = `cp-hangup-${randomBytes(3).toString('hex')}`;
+  const made = await d.docker(['run', '--name', name, 'busybox', 'sh', '-c', 'mkdir -p /big && for i in 1 2 3 4 5 6 7 8; do dd if=/dev/zero of=/big/f$i bs=1M count=4 2>/dev/null; done']);
+  assert.equal(made.code, 0, made.stderr);
+  for (let round = 0; round < 3; round++) {
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ socketPath: d.socket, method: 'GET', path: `/containers/${name}/archive?path=/big` }, (res) => {
+        assert.equal(res.statusCode, 200);
+        res.once('data', () => {
+          req.destroy(); // gone after the first chunk, with megabytes still to come
+          resolve();
+        });
+      });
+      const timer = setTimeout(() => reject(new Error('no data')), 10_000);
+      req.on('error', () => undefined);
+      req.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      req.end();
+    });
+  }
+  // The stopped container's temporary mount is released and its lock free: it starts.
+  for (let i = 0; i < 100 && (await fsp.readdir(join(d.execRoot, 'cp')).catch(() => [])).length; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(await fsp.readdir(join(d.execRoot, 'cp')).catch(() => []), []);
+  const again = await d.docker(['start', '-a', name]);
+  assert.equal(again.code, 0, again.stderr);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(d.proc.exitCode, null, 'berthd still runs');
+  assert.equal((await d.docker(['rm', name])).code, 0);
+});

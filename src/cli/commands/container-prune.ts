@@ -36,12 +36,13 @@ export const command: CommandDef<PruneFlags> = {
       if (e instanceof SyntaxError) throw new Error(`Error retrieving disk usage: ${e.message}`);
       throw e;
     }
-    const deleted = report.ContainersDeleted ?? [];
-    let space = 0;
-    if (deleted.length > 0) {
-      cli.out.write('Deleted Containers:\n' + deleted.map((id) => id + '\n').join('') + '\n');
-      space = report.SpaceReclaimed ?? 0;
-    }
-    cli.out.write(`Total reclaimed space: ${humanSize(space)}\n`);
+    printPruned(cli, 'Containers', report.ContainersDeleted ?? [], report.SpaceReclaimed);
   },
 };
+
+/** docker's prune report: what was removed under "Deleted KIND:", then the space reclaimed
+ * (counted only when something was removed). */
+export function printPruned(cli: Cli, kind: string, deleted: string[], space: number | undefined): void {
+  if (deleted.length > 0) cli.out.write(`Deleted ${kind}:\n` + deleted.map((n) => n + '\n').join('') + '\n');
+  cli.out.write(`Total reclaimed space: ${humanSize(deleted.length > 0 ? (space ?? 0) : 0)}\n`);
+}

@@ -5,7 +5,9 @@ import { Template, TemplateExecError, TemplateSyntaxError } from '../format/temp
 import { jsonCompact, jsonIndent } from '../format/json-text.ts';
 import { joinErrors } from '../command.ts';
 
-export type GetRef = (ref: string) => Promise<{ raw: Buffer }>;
+/** raw: the JSON printed; data: what templates see when it is not that JSON parsed (docker's
+ * Go struct, for the commands whose inspect marshals one). */
+export type GetRef = (ref: string) => Promise<{ raw: Buffer; data?: unknown }>;
 
 export async function inspectAll(cli: Cli, refs: string[], format: string, getRef: GetRef): Promise<void> {
   let tmpl: Template | undefined;
@@ -22,8 +24,9 @@ export async function inspectAll(cli: Cli, refs: string[], format: string, getRe
   let buffer = '';
   for (const ref of refs) {
     let raw: Buffer;
+    let data: unknown;
     try {
-      ({ raw } = await getRef(ref));
+      ({ raw, data } = await getRef(ref));
     } catch (e) {
       errors.push(e);
       continue;
@@ -33,7 +36,7 @@ export async function inspectAll(cli: Cli, refs: string[], format: string, getRe
       continue;
     }
     try {
-      buffer += tmpl.execute(JSON.parse(raw.toString())) + '\n';
+      buffer += tmpl.execute(data ?? JSON.parse(raw.toString())) + '\n';
     } catch (e) {
       if (e instanceof TemplateExecError) errors.push(new Error(`template parsing error: ${e.message}`));
       else errors.push(new Error(`unable to read inspect data: ${(e as Error).message}`));

@@ -25,7 +25,7 @@ interface CreateFlags {
   ipamOpts: ListFlag;
 }
 
-function mapOf(values: string[]): Record<string, string> {
+export function mapOf(values: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
