@@ -119,7 +119,7 @@ test('volume create, ls, inspect and rm print what docker prints', async () => {
   assert.equal(ok(await d.berth(['volume', 'ls', '-q']), 'ls'), '');
 });
 
-test('volume rm refuses a volume a container uses', { todo: 'berthd does not count containers as volume users yet (VolumeService.inUse is not wired)' }, async () => {
+test('volume rm refuses a volume a container uses', async () => {
   ok(await d.berth(['volume', 'create', 'used']), 'create');
   ok(await d.docker(['create', '--name', 'user-of-used', '-v', 'used:/data', 'busybox', 'true']), 'create container');
   try {
