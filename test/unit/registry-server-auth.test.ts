@@ -56,3 +56,15 @@ test('Basic auth: a challenge without or with wrong credentials, the user with r
   assert.equal(auth.check(basic('alice', 's3cret')), 'alice');
   assert.throws(() => auth.check(basic('alice', 's3cret2')), unauthorized);
 });
+
+test('too many failed logins from one address: 429 TOOMANYREQUESTS until the minute is over', () => {
+  let now = 1_000_000;
+  const auth = new BasicAuth(new Map([['alice', bcryptHash('s3cret', 4, Buffer.alloc(16, 2))]]), 'r', 3, () => now);
+  for (let i = 0; i < 3; i++) assert.throws(() => auth.check(basic('alice', `guess${i}`), '10.0.0.1'), (e: RegistryError) => e.code === 'UNAUTHORIZED');
+  const limited = (e: RegistryError) => e.code === 'TOOMANYREQUESTS' && e.status === 429 && e.headers['Retry-After'] === '60';
+  assert.throws(() => auth.check(basic('alice', 's3cret'), '10.0.0.1'), limited);
+  // Another address is not affected.
+  assert.equal(auth.check(basic('alice', 's3cret'), '10.0.0.2'), 'alice');
+  now += 60_000;
+  assert.equal(auth.check(basic('alice', 's3cret'), '10.0.0.1'), 'alice');
+});

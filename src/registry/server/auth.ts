@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { bcryptVerify, isBcryptHash } from './bcrypt.ts';
 import { regError } from './errors.ts';
+import { FailureThrottle } from './throttle.ts';
 
 export type Htpasswd = Map<string, string>;
 
@@ -43,21 +44,32 @@ export class BasicAuth {
   /** Checked credentials, so a client's many requests cost one bcrypt run (which is slow on purpose). */
   private readonly verified = new Map<string, string>();
 
-  constructor(users: Htpasswd, realm: string) {
+  private readonly throttle: FailureThrottle;
+  private readonly now: () => number;
+
+  /** At most `maxFailures` wrong passwords per client address a minute. */
+  constructor(users: Htpasswd, realm: string, maxFailures = 20, now: () => number = Date.now) {
     this.users = users;
     this.realm = realm;
+    this.throttle = new FailureThrottle(maxFailures, 60_000);
+    this.now = now;
   }
 
-  /** The user, or a 401 UNAUTHORIZED carrying the Basic challenge. */
-  check(header: string | undefined): string {
+  /** The user, or a 401 UNAUTHORIZED carrying the Basic challenge (429 after many failures). */
+  check(header: string | undefined, client = ''): string {
     const creds = parseBasic(header);
     const challenge = { 'WWW-Authenticate': `Basic realm="${this.realm.replace(/["\\]/g, '')}"` };
     if (!creds) throw regError('UNAUTHORIZED', undefined, { headers: challenge });
+    const wait = this.throttle.retryAfter(client, this.now());
+    if (wait !== undefined) throw regError('TOOMANYREQUESTS', undefined, { message: 'too many failed logins', headers: { 'Retry-After': String(wait) } });
     const hash = this.users.get(creds.user);
     // Keyed by a hash, so no password sits in memory longer than its request.
     const key = createHash('sha256').update(`${creds.user}\0${creds.password}`).digest('hex');
     const ok = hash !== undefined && (this.verified.get(key) === hash || bcryptVerify(creds.password, hash));
-    if (!ok) throw regError('UNAUTHORIZED', undefined, { message: 'invalid username or password', headers: challenge });
+    if (!ok) {
+      this.throttle.fail(client, this.now());
+      throw regError('UNAUTHORIZED', undefined, { message: 'invalid username or password', headers: challenge });
+    }
     this.verified.set(key, hash);
     return creds.user;
   }

@@ -64,7 +64,7 @@ async function handle(state: RegistryState, req: IncomingMessage, res: ServerRes
   const method = req.method ?? 'GET';
   try {
     const url = new URL(req.url ?? '/', 'http://registry');
-    state.auth?.check(req.headers.authorization);
+    state.auth?.check(req.headers.authorization, req.socket.remoteAddress);
     let route;
     try {
       route = matchRoute(method, url.pathname);
