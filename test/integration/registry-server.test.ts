@@ -506,3 +506,17 @@ test('skopeo pushes an image, inspects it and pulls it back', async () => {
   assert.deepEqual(JSON.parse(tags.stdout).Tags, ['latest']);
   await server.stop();
 });
+
+test('a second server on the same --root is refused and leaves the first one alone', async () => {
+  const root = join(work, 'shared');
+  const first = await startServer(root);
+  const reg = registry(first.base);
+  const loc = (await reg.call('POST', '/v2/r/blobs/uploads/')).headers.get('location')!;
+  await reg.call('PATCH', loc, 'partial');
+  const second = await run(BERTH[0], [...BERTH.slice(1), 'registry', 'serve', '--addr', '127.0.0.1:0', '--root', root]);
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, new RegExp(`already served by process ${first.proc.pid}`));
+  assert.equal((await reg.call('GET', loc)).headers.get('range'), '0-6');
+  await first.stop();
+  assert.equal(existsSync(join(root, 'serve.pid')), false);
+});

@@ -4,14 +4,26 @@
 // before collecting).
 import { promises as fsp, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../util/atomic.ts';
 
 const pidFile = (root: string) => join(root, 'serve.pid');
 
+/**
+ * Records this process as root's server. The pid file is created exclusively, so of two
+ * servers started at once only one wins; a file left by a dead server (kill -9) is taken over.
+ */
 export async function claimRoot(root: string): Promise<void> {
-  const other = servingPid(root);
-  if (other !== undefined && other !== process.pid) throw new Error(`${root} is already served by process ${other} (remove ${pidFile(root)} if it is gone)`);
-  await writeFileAtomic(pidFile(root), String(process.pid), 0o644);
+  await fsp.mkdir(root, { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fsp.writeFile(pidFile(root), String(process.pid), { flag: 'wx', mode: 0o644 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    const other = servingPid(root);
+    if (other !== undefined) throw new Error(`${root} is already served by process ${other} (remove ${pidFile(root)} if it is gone)`);
+    await fsp.rm(pidFile(root), { force: true });
+  }
 }
 
 /** Removes the pid file if it is this process's (sync: called on exit). */

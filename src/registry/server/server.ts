@@ -43,13 +43,10 @@ function formatAddress(a: AddressInfo): string {
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
-export async function serve(opts: ServeOptions): Promise<RunningRegistry> {
-  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
-  const { host, port } = parseAddr(opts.addr);
-  const auth = opts.htpasswd ? new BasicAuth(loadHtpasswd(opts.htpasswd), opts.realm) : undefined;
+/** Prepares the storage and listens; the server once it accepts connections. */
+async function listen(opts: ServeOptions, host: string | undefined, port: number, auth: BasicAuth | undefined): Promise<Server> {
   const storage = new Storage(opts.root);
   await storage.init();
-  await claimRoot(opts.root);
   const uploads = new Uploads(storage);
   for (const gone of await uploads.purgeStale(STALE_UPLOAD_MS)) log.info('removed stale upload', { upload: gone });
   const handler = createHandler({ storage, uploads, auth });
@@ -64,8 +61,24 @@ export async function serve(opts: ServeOptions): Promise<RunningRegistry> {
       resolve();
     });
   });
+  return server;
+}
+
+export async function serve(opts: ServeOptions): Promise<RunningRegistry> {
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
+  const { host, port } = parseAddr(opts.addr);
+  const auth = opts.htpasswd ? new BasicAuth(loadHtpasswd(opts.htpasswd), opts.realm) : undefined;
+  // Claimed before init(), which clears tmp/: a second server must not touch a live one's files.
+  await claimRoot(opts.root);
+  let server: Server;
+  try {
+    server = await listen(opts, host, port, auth);
+  } catch (err) {
+    releaseRoot(opts.root);
+    throw err;
+  }
   const address = formatAddress(server.address() as AddressInfo);
-  log.info('registry listening', { addr: address, tls: Boolean(tls), auth: Boolean(auth), root: opts.root });
+  log.info('registry listening', { addr: address, tls: Boolean(opts.tlsCert), auth: Boolean(auth), root: opts.root });
   return {
     server,
     address,

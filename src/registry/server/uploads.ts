@@ -144,9 +144,9 @@ export class Uploads {
     });
   }
 
+  /** Removes the session; one busy with a chunk is refused rather than cut mid-write. */
   async cancel(name: string, uuid: string): Promise<void> {
-    await this.size(name, uuid);
-    await this.remove(name, uuid);
+    await this.exclusive(name, uuid, () => this.remove(name, uuid));
   }
 
   private async remove(name: string, uuid: string): Promise<void> {
