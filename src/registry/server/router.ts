@@ -76,7 +76,9 @@ async function handle(state: RegistryState, req: IncomingMessage, res: ServerRes
     await route.handler(ctx);
     log.debug('request', { method, path: url.pathname, status: res.statusCode });
   } catch (err) {
-    if (!(err instanceof RegistryError)) log.error('request failed', { method, url: req.url, error: err });
+    // A client that hung up mid-body (an interrupted push) is routine, not a server error.
+    const clientGone = req.destroyed && !req.complete;
+    if (!(err instanceof RegistryError)) (clientGone ? log.debug : log.error)('request failed', { method, url: req.url, error: err });
     if (res.headersSent) {
       // Mid-body: the client can only learn of it by the connection ending early.
       res.destroy();
