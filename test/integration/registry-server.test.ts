@@ -167,6 +167,8 @@ test('the registry API, end to end', async (t) => {
     const ooo = await reg.call('PATCH', loc, 'ccccc', { 'Content-Range': '10-14' });
     assert.equal(ooo.status, 416);
     assert.equal(ooo.headers.get('range'), '0-4');
+    assert.equal(ooo.headers.get('location'), loc);
+    assert.equal(await errorCode(ooo), 'BLOB_UPLOAD_INVALID');
     const p2 = await reg.call('PATCH', loc, 'bbbbb');
     assert.equal(p2.headers.get('range'), '0-9');
     const status = await reg.call('GET', loc);

@@ -100,7 +100,7 @@ export class Uploads {
   private async appendLocked(name: string, uuid: string, s: Session, size: number, body: Readable, range?: { start: number; end: number }): Promise<number> {
     if (range && range.start !== size) {
       body.resume();
-      throw regError('BLOB_UPLOAD_INVALID', { expectedStart: size, start: range.start }, { status: 416, message: 'chunk out of order', headers: { Range: rangeHeader(size), 'Docker-Upload-UUID': uuid } });
+      throw regError('BLOB_UPLOAD_INVALID', { expectedStart: size, start: range.start }, { status: 416, message: 'chunk out of order', headers: { Location: `/v2/${name}/blobs/uploads/${uuid}`, Range: rangeHeader(size), 'Docker-Upload-UUID': uuid } });
     }
     const path = this.dataPath(name, uuid);
     const hashing = s.hash !== undefined && s.hashed === size;
