@@ -13,8 +13,10 @@ fi
 # System packages: the OCI runtime, networking tools (iproute2, nftables; iptables for the
 # fallback and its test), busybox for the base image, a C compiler,
 # and tini, whose static build Debian installs as docker-init: the init of `run --init`.
+# The registry tests need htpasswd -B (apache2-utils), openssl (a self-signed cert) and
+# skopeo (a real registry client pushing to and pulling from `berth registry serve`).
 need=""
-for pair in runc:runc ip:iproute2 nft:nftables iptables:iptables nsenter:util-linux busybox:busybox-static gcc:gcc make:make docker-init:tini; do
+for pair in runc:runc ip:iproute2 nft:nftables iptables:iptables nsenter:util-linux busybox:busybox-static gcc:gcc make:make docker-init:tini htpasswd:apache2-utils openssl:openssl skopeo:skopeo; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
 done

@@ -154,6 +154,15 @@ export const GROUPS: Group[] = [
     ],
   },
   {
+    name: 'registry',
+    use: 'registry COMMAND',
+    short: "Run berth's own OCI registry",
+    commands: [
+      { names: ['gc'], module: './commands/registry-gc.ts', use: '[OPTIONS]', short: 'Remove registry blobs that no manifest references', long: 'Remove registry blobs that no manifest references (tagged or untagged).\n\nThe registry must be stopped meanwhile: gc refuses to run while a server holds --root.' },
+      { names: ['serve'], module: './commands/registry-serve.ts', use: '[OPTIONS]', short: 'Serve an OCI Distribution registry from a directory' },
+    ],
+  },
+  {
     name: 'system',
     short: 'Manage berth',
     commands: [

@@ -28,6 +28,8 @@ const ipv6 = '\\[(?:[a-fA-F0-9:]+)\\]';
 const host = `(?:${domainComponent}(?:\\.${domainComponent})*|${ipv6})`;
 const domainAndPort = `${host}(?::[0-9]+)?`;
 const remoteName = `${pathComponent}(?:/${pathComponent})*`;
+/** A repository path without a domain ("library/busybox", "a/b/c"): what a registry itself validates. */
+export const REMOTE_NAME_PATTERN = remoteName;
 const namePat = `(?:${domainAndPort}/)?${remoteName}`;
 const tagPat = '[\\w][\\w.-]{0,127}';
 const digestPat = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
