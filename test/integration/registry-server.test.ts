@@ -3,30 +3,22 @@
 // auth, TLS, a kill -9 in the middle of an upload, gc, and skopeo as a real client.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { run } from '../helpers/daemon.ts';
+import { join } from 'node:path';
+import { BUSYBOX_TAR, run } from '../helpers/daemon.ts';
+import { BERTH_CLI as BERTH, startBerthRegistry, type BerthRegistry } from '../helpers/berth-registry.ts';
 
-const REPO = resolve(import.meta.dirname, '..', '..');
-const NODE = join(REPO, 'node_modules/node/bin/node');
-const BERTH = [NODE, '--', join(REPO, 'src/cli/main.ts')];
-const BUSYBOX_TAR = join(REPO, 'build/images/busybox.tar');
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 
 const sha256 = (b: Uint8Array | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-interface Server {
-  proc: ChildProcess;
-  base: string;
-  stderr: () => string;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
+type Server = BerthRegistry;
 
 const servers = new Set<Server>();
 let work: string;
@@ -40,29 +32,13 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Starts `berth registry serve` and waits for the address it logs. */
+/** Starts `berth registry serve`, stopped at the end of the file. */
 async function startServer(root: string, extra: string[] = [], scheme = 'http'): Promise<Server> {
-  const proc = spawn(BERTH[0], [...BERTH.slice(1), 'registry', 'serve', '--addr', '127.0.0.1:0', '--root', root, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const addr = await new Promise<string>((resolvePromise, reject) => {
-    proc.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /msg="registry listening" addr="([^"]+)"/.exec(err);
-      if (m) resolvePromise(m[1]);
-    });
-    proc.on('exit', (code) => reject(new Error(`registry exited ${code}: ${err}`)));
-  });
-  const server: Server = {
-    proc,
-    base: `${scheme}://${addr}`,
-    stderr: () => err,
-    stop: async (signal = 'SIGTERM') => {
-      servers.delete(server);
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill(signal);
-      await exited;
-    },
+  const server = await startBerthRegistry(root, extra, scheme);
+  const stop = server.stop;
+  server.stop = async (signal) => {
+    servers.delete(server);
+    await stop(signal);
   };
   servers.add(server);
   return server;
