@@ -4,7 +4,7 @@
 // container's config merged under it, its writable layer is packed as a layer diff (less
 // what `docker diff` leaves out: the runtime's mount targets) onto its image, the image is
 // tagged, the `commit` event sent, and the container unpaused.
-import type { ContainerConfig, HealthConfig } from '../runtime/types.ts';
+import type { ContainerConfig } from '../runtime/types.ts';
 import type { ContainerEventSink, ContainerRecord } from './record.ts';
 import type { ImageStore } from '../image/store.ts';
 import type { ImageRuntimeConfig } from '../image/types.ts';
@@ -12,7 +12,7 @@ import { familiarString, type Reference } from '../image/reference.ts';
 import { applyChanges } from '../image/changes.ts';
 import { commitImage } from '../image/commit.ts';
 import { packOverlayDiff } from '../archive/tar-pack.ts';
-import { mergeImageDefaults } from './create-config.ts';
+import { mergeImageDefaults, type ImageDefaults } from './create-config.ts';
 import { overlayChanges } from './changes.ts';
 import { badParameter, conflict, notFound } from '../util/errors.ts';
 import { log } from '../util/log.ts';
@@ -57,16 +57,7 @@ export interface CommitRequest {
  * Entrypoint together), as at create, and a health check's unset fields are filled in.
  */
 export function mergeCommitConfig(next: ContainerConfig, container: ContainerConfig): ImageRuntimeConfig {
-  const merged = mergeImageDefaults(next, container as Parameters<typeof mergeImageDefaults>[1]);
-  const mine = next.Healthcheck;
-  const theirs = container.Healthcheck;
-  if (mine && theirs) {
-    const hc: HealthConfig = { ...mine };
-    if (!hc.Test || hc.Test.length === 0) hc.Test = theirs.Test;
-    for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (!hc[k] && theirs[k] !== undefined) hc[k] = theirs[k];
-    merged.Healthcheck = hc;
-  }
-  return merged as ImageRuntimeConfig;
+  return mergeImageDefaults(next, container as ImageDefaults) as ImageRuntimeConfig;
 }
 
 /** Makes the image; returns its id ("sha256:..."). */

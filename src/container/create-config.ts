@@ -1,7 +1,7 @@
 // Turns a create (or update) request into the stored configuration: the image's defaults
 // merged in the way dockerd merges them, Docker's defaults filled in, bad values refused
 // with Docker's messages.
-import type { ContainerConfig, HostConfig, Resources, RestartPolicy } from '../runtime/types.ts';
+import type { ContainerConfig, HealthConfig, HostConfig, Resources, RestartPolicy } from '../runtime/types.ts';
 import { badParameter, conflict } from '../util/errors.ts';
 import { cpusetAvailable, hostCgroupSupport, type CgroupSupport } from '../runtime/resources.ts';
 import { isNonePolicy, validateRestartPolicy } from './restart-policy.ts';
@@ -17,7 +17,7 @@ export interface ImageDefaults {
   ExposedPorts?: Record<string, object> | null;
   Volumes?: Record<string, object> | null;
   StopSignal?: string;
-  Healthcheck?: unknown;
+  Healthcheck?: HealthConfig | null;
   OnBuild?: string[] | null;
   ArgsEscaped?: boolean;
 }
@@ -34,7 +34,7 @@ export function mergeImageDefaults(user: ContainerConfig, image: ImageDefaults):
   if (!c.User) c.User = image.User ?? '';
   if (!c.WorkingDir) c.WorkingDir = image.WorkingDir ?? '';
   if (!c.StopSignal && image.StopSignal) c.StopSignal = image.StopSignal;
-  if (!c.Healthcheck && image.Healthcheck) c.Healthcheck = image.Healthcheck as ContainerConfig['Healthcheck'];
+  c.Healthcheck = mergeHealthcheck(c.Healthcheck, image.Healthcheck);
   const env = [...(c.Env ?? [])];
   const userKeys = new Set(env.map(envKey));
   for (const e of image.Env ?? []) if (!userKeys.has(envKey(e))) env.push(e);
@@ -50,6 +50,17 @@ export function mergeImageDefaults(user: ContainerConfig, image: ImageDefaults):
   if (c.Entrypoint && c.Entrypoint.length === 1 && c.Entrypoint[0] === '') c.Entrypoint = null;
   if (c.OnBuild === undefined) c.OnBuild = null;
   return c;
+}
+
+/** dockerd's merge: the image's check when none is given, else the given one with its unset
+ * fields (test, intervals, retries) taken from the image's. */
+function mergeHealthcheck(mine: HealthConfig | null | undefined, image: HealthConfig | null | undefined): HealthConfig | null | undefined {
+  if (!mine) return image ?? mine;
+  if (!image) return mine;
+  const hc: HealthConfig = { ...mine };
+  if (!hc.Test || hc.Test.length === 0) hc.Test = image.Test;
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (!hc[k] && image[k] !== undefined) hc[k] = image[k];
+  return hc;
 }
 
 export function commandOf(c: { Cmd?: string[] | null; Entrypoint?: string[] | null }): { path: string; args: string[] } {

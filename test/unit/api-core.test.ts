@@ -98,3 +98,12 @@ test('daemon flags: dockerd names, defaults, refusals', () => {
   assert.throws(() => parseDaemonArgs(['--exec-root', '/' + 'x'.repeat(100), '--config-file', '/nonexistent.json']), /too long/);
   assert.equal(parseDaemonArgs(['--help']), 'help');
 });
+
+test('create merges a partial health check with the image\'s, field by field (dockerd)', () => {
+  const image = { Healthcheck: { Test: ['CMD', 'true'], Interval: 30e9, Retries: 3 } };
+  const c = mergeImageDefaults({ Image: 'x', Healthcheck: { Interval: 5e9 } } as never, image);
+  assert.deepEqual(c.Healthcheck, { Test: ['CMD', 'true'], Interval: 5e9, Retries: 3 });
+  assert.deepEqual(mergeImageDefaults({ Image: 'x' } as never, image).Healthcheck, image.Healthcheck);
+  const none = { Test: ['NONE'] };
+  assert.deepEqual(mergeImageDefaults({ Image: 'x', Healthcheck: none } as never, image).Healthcheck, { ...none, Interval: 30e9, Retries: 3 });
+});
