@@ -13,8 +13,10 @@ fi
 # System packages: the OCI runtime, networking tools (iproute2, nftables; iptables for the
 # fallback and its test), busybox for the base image, a C compiler,
 # and tini, whose static build Debian installs as docker-init: the init of `run --init`.
+# The pull tests' peers: docker-registry (the reference registry), skopeo to fill it, and
+# htpasswd (apache2-utils) for its Basic auth.
 need=""
-for pair in runc:runc ip:iproute2 nft:nftables iptables:iptables nsenter:util-linux busybox:busybox-static gcc:gcc make:make docker-init:tini; do
+for pair in runc:runc ip:iproute2 nft:nftables iptables:iptables nsenter:util-linux busybox:busybox-static gcc:gcc make:make docker-init:tini docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
 done
@@ -30,6 +32,10 @@ if [ -n "$need" ]; then
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq $need >/dev/null
+fi
+# docker-registry's package enables a system registry on :5000; tests start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
 # Node 26 and the npm dependencies (the npm package "node" provides Node 26 locally).

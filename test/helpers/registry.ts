@@ -212,3 +212,84 @@ ${authYaml}`;
     },
   };
 }
+
+// Raw distribution API calls (no auth) for building test content, independent of berth's client.
+
+export function sha256(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+export async function rawPutBlob(host: string, repo: string, bytes: Buffer): Promise<{ digest: string; size: number }> {
+  const digest = sha256(bytes);
+  const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  await start.arrayBuffer();
+  if (start.status !== 202) throw new Error(`upload start: ${start.status}`);
+  const loc = new URL(start.headers.get('location')!, `http://${host}/`);
+  loc.searchParams.set('digest', digest);
+  const put = await fetch(loc, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: new Uint8Array(bytes) });
+  const text = await put.text();
+  if (put.status !== 201) throw new Error(`blob put: ${put.status} ${text}`);
+  return { digest, size: bytes.length };
+}
+
+export async function rawPutManifest(host: string, repo: string, ref: string, mediaType: string, doc: unknown): Promise<{ digest: string; size: number; bytes: Buffer }> {
+  const bytes = Buffer.from(JSON.stringify(doc));
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${ref}`, { method: 'PUT', headers: { 'Content-Type': mediaType }, body: new Uint8Array(bytes) });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`manifest put: ${res.status} ${text}`);
+  return { digest: sha256(bytes), size: bytes.length, bytes };
+}
+
+export async function rawGet(host: string, path: string, accept?: string): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+  const res = await fetch(`http://${host}${path}`, { headers: accept ? { Accept: accept } : {} });
+  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+/**
+ * A TCP relay to target that passes the registry's answers on at `bytesPerSecond`, so a
+ * pull through it is slow enough to interrupt. Returns its "127.0.0.1:PORT".
+ */
+export async function slowProxy(target: string, bytesPerSecond: number): Promise<{ host: string; close(): Promise<void> }> {
+  const { createConnection } = await import('node:net');
+  const [thost, tport] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createNetServer((client) => {
+    const upstream = createConnection(tport, thost);
+    sockets.add(client);
+    sockets.add(upstream);
+    client.pipe(upstream);
+    const tickMs = 50;
+    const perTick = Math.max(1, Math.floor((bytesPerSecond * tickMs) / 1000));
+    upstream.on('data', (chunk: Buffer) => {
+      upstream.pause();
+      let off = 0;
+      const step = () => {
+        if (client.destroyed) return;
+        client.write(chunk.subarray(off, off + perTick));
+        off += perTick;
+        if (off < chunk.length) setTimeout(step, tickMs);
+        else upstream.resume();
+      };
+      step();
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    upstream.on('end', () => client.end());
+    upstream.on('error', end);
+    client.on('error', end);
+    client.on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

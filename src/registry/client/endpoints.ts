@@ -110,3 +110,23 @@ export function endpointsFor(registry: string, opts: RegistryOptions, pull: bool
   if (insecure) out.push({ url: `http://${host}`, mirror: false, insecure: true });
   return out;
 }
+
+/** GET /info's RegistryConfig as dockerd builds it (registry.newServiceConfig). */
+export function registryInfo(insecure: readonly string[], mirrors: readonly string[]): {
+  IndexConfigs: Record<string, { Name: string; Mirrors: string[]; Secure: boolean; Official: boolean }>;
+  InsecureRegistryCIDRs: string[];
+  Mirrors: string[];
+} {
+  const cidrs: string[] = [];
+  const index: Record<string, { Name: string; Mirrors: string[]; Secure: boolean; Official: boolean }> = {};
+  // Loopback is always insecure: a stop-gap dockerd keeps for registries on localhost.
+  for (const r of [...insecure, '::1/128', '127.0.0.0/8']) {
+    if (isCidr(r)) {
+      if (!cidrs.includes(r)) cidrs.push(r);
+    } else {
+      index[r] = { Name: r, Mirrors: [], Secure: false, Official: false };
+    }
+  }
+  index[DOCKER_HUB] = { Name: DOCKER_HUB, Mirrors: [...mirrors], Secure: true, Official: true };
+  return { IndexConfigs: index, InsecureRegistryCIDRs: cidrs, Mirrors: [...mirrors] };
+}

@@ -93,7 +93,8 @@ export function parseErrorResponse(status: number, body: string): RegistryError 
 export function pullErrorMessage(err: unknown, familiarName: string, familiarRef: string): string {
   if (err instanceof RegistryError) {
     const first = err.errors[0];
-    const cause = err.message;
+    // dockerd explains the first error of a list (translatePullError).
+    const cause = first && err.errors.length > 1 ? formatError(first) : err.message;
     switch (first?.code) {
       case 'DENIED':
         return `pull access denied for ${familiarName}, repository does not exist or may require 'docker login': ${cause}`;
@@ -101,13 +102,8 @@ export function pullErrorMessage(err: unknown, familiarName: string, familiarRef
         return `manifest for ${familiarRef} not found: ${cause}`;
       case 'NAME_UNKNOWN':
         return `repository ${familiarName} not found: ${cause}`;
-      case 'UNAUTHORIZED':
-        // Docker Hub answers an anonymous pull of a private or missing repository like this.
-        if (err.insufficientScope)
-          return `pull access denied for ${familiarName}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`;
-        return cause;
     }
-    return cause;
+    return err.message;
   }
   return (err as Error)?.message ?? String(err);
 }

@@ -4,7 +4,7 @@ import { basicHeader, credentials, fetchToken, parseChallenges, repositoryScope 
 import { RegistryError } from './errors.ts';
 import { Transport, networkError } from './transport.ts';
 import { endpointsFor } from './endpoints.ts';
-import { getManifest, headManifest, putManifest } from './manifests.ts';
+import { getManifest, headManifest, listTags, putManifest } from './manifests.ts';
 import { fetchBlob, statBlob } from './blobs.ts';
 import { mountBlob, pushBlob } from './upload.ts';
 
@@ -55,6 +55,9 @@ class RemoteRepository implements Repository {
   }
   pushBlob(desc: Descriptor, body: () => AsyncIterable<Buffer>, opts?: { chunkSize?: number }) {
     return pushBlob(this.t, this.name, desc, body, opts);
+  }
+  listTags() {
+    return this.viaMirror(() => listTags(this.t, this.name));
   }
 }
 

@@ -82,3 +82,18 @@ export async function putManifest(t: Transport, name: string, ref: string, media
   if (stated && isDigest(stated) && stated !== digest) throw new RegistryError(500, [{ code: 'DIGEST_INVALID' }], `registry stated digest ${stated} for a manifest whose digest is ${digest}`);
   return { mediaType, digest, size: bytes.length };
 }
+
+/** All tags of a repository (GET /v2/<name>/tags/list, following rel="next" links). */
+export async function listTags(t: Transport, name: string): Promise<string[]> {
+  const tags: string[] = [];
+  let next: string | undefined = `/v2/${name}/tags/list`;
+  for (let page = 0; next && page < 1000; page++) {
+    const res = await t.request('GET', next, { headers: { Accept: 'application/json' } });
+    if (!res.ok) throw await responseError(res);
+    const body = (await res.json().catch(() => ({}))) as { tags?: string[] | null };
+    for (const tag of body.tags ?? []) if (typeof tag === 'string') tags.push(tag);
+    const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '');
+    next = link ? link[1] : undefined;
+  }
+  return tags;
+}

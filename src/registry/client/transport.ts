@@ -31,9 +31,15 @@ export function networkError(method: string, url: string, err: unknown): Error {
 export async function responseError(res: Response): Promise<RegistryError> {
   const text = await res.text().catch(() => '');
   const err = parseErrorResponse(res.status, text);
-  if (res.status === 401) {
+  if (res.status >= 400 && res.status < 500) {
+    // As distribution's client: an OAuth error in the bearer challenge (RFC 6750) comes first.
     const bearer = parseChallenges(res.headers.get('www-authenticate')).find((c) => c.scheme === 'bearer');
-    if (bearer?.params.error === 'insufficient_scope') err.insufficientScope = true;
+    const code = bearer?.params.error === 'insufficient_scope' ? 'DENIED' : bearer?.params.error === 'invalid_token' ? 'UNAUTHORIZED' : undefined;
+    if (code) {
+      const merged = new RegistryError(res.status, [{ code, message: bearer!.params.error_description || undefined }, ...err.errors]);
+      merged.insufficientScope = code === 'DENIED';
+      return merged;
+    }
   }
   return err;
 }

@@ -15,6 +15,8 @@ export interface Repository {
   statBlob(digest: string): Promise<Descriptor | undefined>;
   mountBlob(digest: string, fromRepository: string): Promise<boolean>; // true: mounted (201)
   pushBlob(desc: Descriptor, body: () => AsyncIterable<Buffer>, opts?: { chunkSize?: number }): Promise<void>; // monolithic when chunkSize is unset
+  /** GET /v2/<name>/tags/list, following Link pagination (docker pull -a). */
+  listTags(): Promise<string[]>;
 }
 export interface RegistryClient {
   repository(registry: string, name: string, auth: AuthConfig | undefined, scopes: Scope[]): Repository;
