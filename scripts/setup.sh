@@ -35,7 +35,8 @@ if [ -n "$need" ]; then
 fi
 # docker-registry's package enables a system registry on :5000; tests start their own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled docker-registry >/dev/null 2>&1; then
-  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  systemctl disable docker-registry >/dev/null 2>&1 || true
+  systemctl stop docker-registry >/dev/null 2>&1 || true
 fi
 
 # Node 26 and the npm dependencies (the npm package "node" provides Node 26 locally).

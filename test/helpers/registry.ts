@@ -249,10 +249,11 @@ export async function rawGet(host: string, path: string, accept?: string): Promi
  * A TCP relay to target that passes the registry's answers on at `bytesPerSecond`, so a
  * pull through it is slow enough to interrupt. Returns its "127.0.0.1:PORT".
  */
-export async function slowProxy(target: string, bytesPerSecond: number): Promise<{ host: string; close(): Promise<void> }> {
+export async function slowProxy(target: string, bytesPerSecond: number): Promise<{ host: string; sent(): number; close(): Promise<void> }> {
   const { createConnection } = await import('node:net');
   const [thost, tport] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
   const sockets = new Set<import('node:net').Socket>();
+  let sent = 0;
   const server = createNetServer((client) => {
     const upstream = createConnection(tport, thost);
     sockets.add(client);
@@ -265,7 +266,9 @@ export async function slowProxy(target: string, bytesPerSecond: number): Promise
       let off = 0;
       const step = () => {
         if (client.destroyed) return;
-        client.write(chunk.subarray(off, off + perTick));
+        const piece = chunk.subarray(off, off + perTick);
+        client.write(piece);
+        sent += piece.length;
         off += perTick;
         if (off < chunk.length) setTimeout(step, tickMs);
         else upstream.resume();
@@ -286,6 +289,7 @@ export async function slowProxy(target: string, bytesPerSecond: number): Promise
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sent: () => sent,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
