@@ -311,8 +311,10 @@ async function pullLayers(
       appliedFlag[i] = true;
       emit({ status: 'Pull complete', progressDetail: {}, id });
     } catch (err) {
-      abort.abort(err);
-      throw err;
+      const code = err instanceof RegistryError ? err.code : undefined;
+      const failure = code === 'DIGEST_INVALID' || code === 'SIZE_INVALID' ? new EngineError(500, `filesystem layer verification failed for digest ${desc.digest}`) : err;
+      abort.abort(failure);
+      throw failure;
     } finally {
       release();
     }

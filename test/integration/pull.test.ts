@@ -225,6 +225,35 @@ test('a multi-layer image with plain, gzip and zstd layers pulls in parallel and
   assert.deepEqual(await ingestFiles(d), []);
 });
 
+test('docker run of an image not here pulls it first', async () => {
+  await reg.skopeoPush('runme:latest');
+  const r = await d.docker(['run', '--rm', `${reg.host}/runme`, 'echo', 'auto-pulled']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'auto-pulled\n');
+  assert.match(r.stderr, new RegExp(`Unable to find image '${reg.host}/runme:latest' locally`));
+  assert.match(r.stderr, new RegExp(`Status: Downloaded newer image for ${reg.host}/runme:latest`));
+});
+
+test('a layer whose bytes do not match its digest fails the pull mid-stream and leaves nothing', async () => {
+  const tar = await makeTar({ 'unique.bin': randomBytes(64 << 10) });
+  const layer = await rawPutBlob(reg.host, 'corrupt', tar);
+  const base = JSON.parse((await rawGet(reg.host, '/v2/ocibox/manifests/latest', OCI_MANIFEST)).bytes.toString());
+  const baseConfig = JSON.parse((await rawGet(reg.host, `/v2/ocibox/blobs/${base.config.digest}`)).bytes.toString());
+  const cfg = await rawPutBlob(reg.host, 'corrupt', Buffer.from(JSON.stringify({ ...baseConfig, rootfs: { type: 'layers', diff_ids: [sha256(tar)] }, history: [{ created_by: 'x' }] })));
+  await rawPutManifest(reg.host, 'corrupt', 'latest', OCI_MANIFEST, { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, ...cfg }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }] });
+  // The registry serves what its storage holds: flip a byte of the file inside the stored tar.
+  const hex = layer.digest.slice(7);
+  const data = join(reg.dir, 'storage', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+  const bytes = await fsp.readFile(data);
+  bytes[512 + 1000] ^= 0xff;
+  await fsp.writeFile(data, bytes);
+  const r = await d.docker(['pull', `${reg.host}/corrupt`]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim(), `filesystem layer verification failed for digest ${layer.digest}`);
+  assert.equal((await d.docker(['images', '-q', `${reg.host}/corrupt`])).stdout.trim(), '');
+  assert.deepEqual(await ingestFiles(d), []);
+});
+
 /** The docker CLI's config dir of the test daemon (DOCKER_CONFIG), with credentials for host. */
 async function writeDockerAuth(host: string, user: string, password: string): Promise<void> {
   const dir = join(d.dataRoot, '..', 'docker-config');

@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseChallenges, credentials, Authorizer } from '../../src/registry/client/auth.ts';
 import { cidrContains, endpointsFor, isInsecure, registryInfo } from '../../src/registry/client/endpoints.ts';
@@ -127,6 +130,19 @@ test('daemon flags and daemon.json: insecure registries and mirrors', () => {
   assert.ok(typeof cfg === 'object');
   assert.deepEqual(cfg.insecureRegistries, ['r:5000', '10.0.0.0/8']);
   assert.deepEqual(cfg.registryMirrors, ['https://m.example/']);
+  const dir = mkdtempSync(join(tmpdir(), 'berth-daemon-json-'));
+  try {
+    writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ 'insecure-registries': ['a:1', 'fd00::/8'], 'registry-mirrors': ['http://mirror.local:5000'] }));
+    const fromFile = parseDaemonArgs(['--config-file', join(dir, 'daemon.json')]);
+    assert.ok(typeof fromFile === 'object');
+    assert.deepEqual(fromFile.insecureRegistries, ['a:1', 'fd00::/8']);
+    assert.deepEqual(fromFile.registryMirrors, ['http://mirror.local:5000/']);
+    const flagsWin = parseDaemonArgs(['--config-file', join(dir, 'daemon.json'), '--insecure-registry', 'b:2']);
+    assert.ok(typeof flagsWin === 'object');
+    assert.deepEqual(flagsWin.insecureRegistries, ['b:2']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.throws(() => parseDaemonArgs(['--config-file', '/nonexistent', '--registry-mirror', 'm.example']), (e: Error) => e instanceof UsageError && /no scheme specified/.test(e.message));
   assert.throws(() => parseDaemonArgs(['--config-file', '/nonexistent', '--registry-mirror', 'ftp://m']), /unsupported scheme "ftp"/);
   assert.throws(() => parseDaemonArgs(['--config-file', '/nonexistent', '--insecure-registry', 'http://r']), /should not contain ':\/\/'/);
