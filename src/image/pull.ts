@@ -178,9 +178,10 @@ async function pullOne(deps: PullDeps, repo: Repository, ref: Reference, platfor
     const image = await images.createImage(configBytes, { manifests: [...new Set([resolved.topDigest, resolved.manifestDigest])] });
     if (ref.tag !== undefined) await images.setReference({ domain: ref.domain, path: ref.path, tag: ref.tag }, image.id);
     try {
-      await images.setReference({ domain: ref.domain, path: ref.path, digest: resolved.topDigest }, image.id);
+      // As dockerd: a pull by digest moves the digest reference; a pull by tag leaves one
+      // that names another image (another platform's, of the same index) where it is.
+      await images.setReference({ domain: ref.domain, path: ref.path, digest: resolved.topDigest }, image.id, ref.digest !== undefined);
     } catch (err) {
-      // Another platform's image of the same index keeps the digest reference (dockerd moves it).
       if (!(err instanceof EngineError && err.status === 409)) throw err;
     }
     emit({ status: `Digest: ${resolved.topDigest}` });

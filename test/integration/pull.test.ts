@@ -77,8 +77,9 @@ async function makeTar(files: Record<string, Buffer | string>): Promise<Buffer> 
 }
 
 /**
- * layered:latest, an OCI image of four layers (busybox's plain tar, then gzip, zstd and plain
- * ones, one of 3 MiB), so downloads overlap and later layers wait for their parents.
+ * layered:latest, an OCI image of five layers (busybox's plain tar, then gzip, zstd, plain
+ * and gzip ones, one of 3 MiB), so downloads overlap, later layers wait for their parents,
+ * and one waits for a download slot.
  */
 async function makeLayered(): Promise<void> {
   const src = JSON.parse((await rawGet(reg.host, '/v2/ocibox/manifests/latest', OCI_MANIFEST)).bytes.toString());
@@ -88,11 +89,13 @@ async function makeLayered(): Promise<void> {
   const t2 = await makeTar({ 'hello.txt': 'hello from gzip\n' });
   const t3 = await makeTar({ 'big.bin': randomBytes(3 << 20), 'zstd.txt': 'hello from zstd\n' });
   const t4 = await makeTar({ 'etc/marker': 'plain layer\n' });
+  const t5 = await makeTar({ 'etc/fifth': 'fifth layer\n' });
   const layers: Array<{ mediaType: string; bytes: Buffer; tar: Buffer }> = [
     { mediaType: 'application/vnd.oci.image.layer.v1.tar', bytes: baseTar, tar: baseTar },
     { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', bytes: gzipSync(t2), tar: t2 },
     { mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', bytes: zstdCompressSync(t3), tar: t3 },
     { mediaType: 'application/vnd.oci.image.layer.v1.tar', bytes: t4, tar: t4 },
+    { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', bytes: gzipSync(t5), tar: t5 },
   ];
   const descs = [];
   for (const l of layers) descs.push({ mediaType: l.mediaType, ...(await rawPutBlob(reg.host, 'layered', l.bytes)) });
@@ -188,6 +191,11 @@ test('an index: the host platform by default, --platform linux/arm64 the arm64 e
   assert.match(arm.stdout, new RegExp(`Status: Downloaded newer image for ${reg.host}/multi:latest`));
   ins = await d.docker(['image', 'inspect', '-f', '{{.Architecture}} {{.Variant}} {{.Config.Labels.arch}}', `${reg.host}/multi`]);
   assert.equal(ins.stdout.trim(), 'arm64 v8 arm64');
+  // By digest, the digest reference moves to the image pulled (dockerd's AddDigest(…, force)).
+  const byDigest = await d.docker(['pull', '--platform', 'linux/arm64', `${reg.host}/multi@${indexDigest}`]);
+  assert.equal(byDigest.code, 0, byDigest.stderr);
+  ins = await d.docker(['image', 'inspect', '-f', '{{.Architecture}}', `${reg.host}/multi@${indexDigest}`]);
+  assert.equal(ins.stdout.trim(), 'arm64');
   const none = await d.docker(['pull', '--platform', 'linux/s390x', `${reg.host}/multi`]);
   assert.equal(none.code, 1);
   assert.equal(none.stderr.trim(), 'Error response from daemon: no matching manifest for linux/s390x in the manifest list entries');
@@ -210,7 +218,11 @@ test('a multi-layer image with plain, gzip and zstd layers pulls in parallel and
   const msgs = messages(r.body);
   assert.equal(msgs.filter((m) => m.error).length, 0, r.body);
   const ids = [...new Set(msgs.filter((m) => m.status === 'Pulling fs layer' || m.status === 'Already exists').map((m) => m.id))];
-  assert.equal(ids.length, 4);
+  assert.equal(ids.length, 5);
+  // Three downloads at a time: the layers to fetch past the third wait for a slot.
+  const fetched = ids.filter((id) => msgs.some((m) => m.id === id && m.status === 'Pulling fs layer'));
+  assert.ok(fetched.length >= 4);
+  assert.deepEqual(msgs.filter((m) => m.status === 'Waiting').map((m) => m.id), fetched.slice(3));
   for (const id of ids.filter((id) => msgs.some((m) => m.id === id && m.status === 'Pulling fs layer'))) {
     const seq = msgs.filter((m) => m.id === id).map((m) => m.status);
     assert.equal(seq.at(-1), 'Pull complete', `${id}: ${seq.join(', ')}`);
@@ -219,9 +231,9 @@ test('a multi-layer image with plain, gzip and zstd layers pulls in parallel and
   const big = msgs.filter((m) => m.status === 'Downloading' && m.progressDetail?.total > 1 << 20);
   assert.ok(big.length > 0 && big.every((m) => m.progressDetail.current <= m.progressDetail.total), 'Downloading progress for the big layer');
   assert.ok(msgs.some((m) => m.status === 'Extracting'), 'Extracting progress');
-  const out = await d.docker(['run', '--rm', `${reg.host}/layered`, 'sh', '-c', 'cat /hello.txt /zstd.txt /etc/marker; wc -c < /big.bin']);
+  const out = await d.docker(['run', '--rm', `${reg.host}/layered`, 'sh', '-c', 'cat /hello.txt /zstd.txt /etc/marker /etc/fifth; wc -c < /big.bin']);
   assert.equal(out.code, 0, out.stderr);
-  assert.equal(out.stdout, `hello from gzip\nhello from zstd\nplain layer\n${3 << 20}\n`);
+  assert.equal(out.stdout, `hello from gzip\nhello from zstd\nplain layer\nfifth layer\n${3 << 20}\n`);
   assert.deepEqual(await ingestFiles(d), []);
 });
 
