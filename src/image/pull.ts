@@ -105,8 +105,8 @@ interface Resolved {
   stored: Array<{ digest: string; bytes: Buffer }>;
 }
 
-async function resolveManifest(repo: Repository, ref: Reference, platform: Platform | undefined): Promise<Resolved> {
-  const top = await repo.getManifest(ref.digest ?? ref.tag!);
+/** Follows a manifest list / index from top to the manifest for the platform. */
+async function resolveManifest(repo: Repository, ref: Reference, top: { descriptor: Descriptor; bytes: Buffer }, platform: Platform | undefined): Promise<Resolved> {
   const stored = [{ digest: top.descriptor.digest, bytes: top.bytes }];
   let cur = top;
   for (let depth = 0; ; depth++) {
@@ -153,9 +153,11 @@ async function readAll(stream: AsyncIterable<Buffer>, limit: number, what: strin
 /** Pulls one tag or digest; true when something new arrived or a reference moved. */
 async function pullOne(deps: PullDeps, repo: Repository, ref: Reference, platform: Platform | undefined, signal: AbortSignal | undefined, emit: (m: ProgressMessage) => void): Promise<boolean> {
   const images = deps.images;
-  const resolved = await resolveManifest(repo, ref, platform);
   const tagOrDigest = ref.digest ?? ref.tag!;
+  // As dockerd: a missing manifest is an HTTP error; anything after it comes in the stream.
+  const top = await repo.getManifest(tagOrDigest);
   emit({ status: `Pulling from ${ref.path}`, id: tagOrDigest });
+  const resolved = await resolveManifest(repo, ref, top, platform);
   const m = resolved.manifest;
   // As dockerd: an image already here (its config is its id) needs nothing pulled.
   const have = isDigest(m.config?.digest) && images.get(m.config.digest) !== undefined;
@@ -164,7 +166,7 @@ async function pullOne(deps: PullDeps, repo: Repository, ref: Reference, platfor
   const diffIds = config.rootfs?.diff_ids;
   if (!Array.isArray(diffIds) || diffIds.length !== m.layers.length) throw badParameter('invalid manifest: layers and the config\'s diff ids do not match');
   if (platform && !platformMatches(platform, { os: config.os ?? '', architecture: config.architecture ?? '', variant: config.variant })) {
-    throw badParameter(
+    throw notFound(
       `image with reference ${familiarString(ref)} was found but does not match the specified platform: wanted ${formatPlatform(normalizePlatform(platform))}, actual: ${formatPlatform(normalizePlatform({ os: config.os ?? '', architecture: config.architecture ?? '', variant: config.variant }))}`,
     );
   }

@@ -198,7 +198,12 @@ test('an index: the host platform by default, --platform linux/arm64 the arm64 e
   assert.equal(ins.stdout.trim(), 'arm64');
   const none = await d.docker(['pull', '--platform', 'linux/s390x', `${reg.host}/multi`]);
   assert.equal(none.code, 1);
-  assert.equal(none.stderr.trim(), 'Error response from daemon: no matching manifest for linux/s390x in the manifest list entries');
+  assert.match(none.stdout, /^latest: Pulling from multi$/m);
+  assert.equal(none.stderr.trim(), 'no matching manifest for linux/s390x in the manifest list entries');
+  // A single-platform image that is not the one asked for.
+  const wrong = await d.docker(['pull', '--platform', 'linux/arm64', `${reg.host}/ocibox`]);
+  assert.equal(wrong.code, 1);
+  assert.equal(wrong.stderr.trim(), `image with reference ${reg.host}/ocibox:latest was found but does not match the specified platform: wanted linux/arm64/v8, actual: linux/amd64`);
 });
 
 test('docker pull -a pulls every tag', async () => {

@@ -107,3 +107,12 @@ export function pullErrorMessage(err: unknown, familiarName: string, familiarRef
   }
   return (err as Error)?.message ?? String(err);
 }
+
+/** "Get \"url\": reason", as Go's net/http reports a failed request (dockerd prints these). */
+export function networkError(method: string, url: string, err: unknown): Error {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  let reason = cause?.message ?? (err as Error)?.message ?? String(err);
+  if (cause?.code === 'ECONNREFUSED') reason = `dial tcp ${new URL(url).host}: connect: connection refused`;
+  const verb = method[0] + method.slice(1).toLowerCase();
+  return new RegistryError(500, [{ code: 'UNKNOWN' }], `${verb} "${url}": ${reason}`);
+}

@@ -1,8 +1,8 @@
 // The registry client: Repository handles over a per-repository Transport, and login checks.
 import type { AuthConfig, Descriptor, RegistryClient, RegistryOptions, Repository, Scope } from './types.ts';
 import { basicHeader, credentials, fetchToken, parseChallenges, repositoryScope } from './auth.ts';
-import { RegistryError } from './errors.ts';
-import { Transport, networkError } from './transport.ts';
+import { networkError, RegistryError } from './errors.ts';
+import { Transport } from './transport.ts';
 import { endpointsFor } from './endpoints.ts';
 import { getManifest, headManifest, listTags, putManifest } from './manifests.ts';
 import { fetchBlob, statBlob } from './blobs.ts';

@@ -4,7 +4,7 @@
 import type { AuthConfig, RegistryOptions } from './types.ts';
 import { Authorizer, NoCredentialsError, parseChallenges } from './auth.ts';
 import { endpointsFor, type Endpoint } from './endpoints.ts';
-import { parseErrorResponse, RegistryError } from './errors.ts';
+import { networkError, parseErrorResponse, RegistryError } from './errors.ts';
 
 const PING_TIMEOUT_MS = 15_000;
 
@@ -15,16 +15,6 @@ export interface RequestInit2 {
   signal?: AbortSignal;
   /** Extra token scopes for this request (a cross-repository mount's source). */
   extraScopes?: string[];
-}
-
-/** "Get \"url\": reason", as Go's net/http reports a failed request (dockerd prints these). */
-export function networkError(method: string, url: string, err: unknown): Error {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  let reason = cause?.message ?? (err as Error)?.message ?? String(err);
-  if (cause?.code === 'ECONNREFUSED') reason = `dial tcp ${new URL(url).host}: connect: connection refused`;
-  const verb = method[0] + method.slice(1).toLowerCase();
-  const e = new RegistryError(500, [{ code: 'UNKNOWN' }], `${verb} "${url}": ${reason}`);
-  return e;
 }
 
 /** A failed response as a RegistryError (reads the body). */
