@@ -400,6 +400,39 @@ test('berthd killed -9 mid-pull: no half image after restart, and pulling again 
   }
 });
 
+test('https with a self-signed certificate: unverified for loopback and insecure-registries, refused otherwise', async () => {
+  const local = await startRegistry({ tls: true });
+  try {
+    await local.skopeoPush('tlsbox:latest');
+    const ok = await d.docker(['pull', `${local.host}/tlsbox`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, new RegExp(`Status: Downloaded newer image for ${local.host}/tlsbox:latest`));
+  } finally {
+    await local.stop();
+  }
+  // A non-loopback address of this host, reachable only from it: a test network's gateway.
+  const net = await d.docker(['network', 'create', 'pull-tls-net']);
+  assert.equal(net.code, 0, net.stderr);
+  const ip = (await d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'pull-tls-net'])).stdout.trim();
+  assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+  const remote = await startRegistry({ tls: true, ip });
+  const d2 = await startDaemon({ loadBusybox: false, extraArgs: ['--insecure-registry', remote.host] });
+  try {
+    await remote.skopeoPush('tlsbox:latest');
+    const refused = await d.docker(['pull', `${remote.host}/tlsbox`]);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr.trim(), `Error response from daemon: Get "https://${remote.host}/v2/": tls: failed to verify certificate: x509: certificate signed by unknown authority`);
+    const allowed = await d2.docker(['pull', `${remote.host}/tlsbox`]);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    const out = await d2.docker(['run', '--rm', `${remote.host}/tlsbox`, 'echo', 'insecure ok']);
+    assert.equal(out.stdout, 'insecure ok\n', out.stderr);
+  } finally {
+    await d2.cleanup();
+    await remote.stop();
+    await d.docker(['network', 'rm', 'pull-tls-net']);
+  }
+});
+
 test('GET /info shows insecure registries and mirrors; daemon flags are validated', async () => {
   const info = (await d.api('GET', '/info')).json().RegistryConfig;
   assert.deepEqual(info.InsecureRegistryCIDRs, ['::1/128', '127.0.0.0/8']);

@@ -4,6 +4,7 @@
 import type { AuthConfig, RegistryOptions } from './types.ts';
 import { Authorizer, NoCredentialsError, parseChallenges } from './auth.ts';
 import { endpointsFor, type Endpoint } from './endpoints.ts';
+import { insecureFetch, sameOrigin, type FetchInit } from './insecure-fetch.ts';
 import { networkError, parseErrorResponse, RegistryError } from './errors.ts';
 
 const PING_TIMEOUT_MS = 15_000;
@@ -32,6 +33,16 @@ export async function responseError(res: Response): Promise<RegistryError> {
     }
   }
   return err;
+}
+
+/**
+ * fetch() for a request to ep: without certificate checks for an insecure https endpoint
+ * (as dockerd), else Node's fetch.
+ */
+export function endpointFetch(ep: Endpoint, url: string, init: FetchInit = {}): Promise<Response> {
+  if (ep.insecure && url.startsWith('https:') && sameOrigin(url, ep.url)) return insecureFetch(url, init);
+  const streaming = init.body !== undefined && typeof init.body !== 'string' && !Buffer.isBuffer(init.body);
+  return fetch(url, { method: init.method, headers: init.headers, body: init.body as BodyInit | undefined, signal: init.signal, redirect: 'follow', ...(streaming ? { duplex: 'half' } : {}) } as RequestInit);
 }
 
 export class Transport {
@@ -86,7 +97,7 @@ export class Transport {
       const url = `${ep.url}/v2/`;
       let res: Response;
       try {
-        res = await fetch(url, { headers: this.baseHeaders(), signal: AbortSignal.timeout(PING_TIMEOUT_MS), redirect: 'follow' });
+        res = await endpointFetch(ep, url, { headers: this.baseHeaders(), signal: AbortSignal.timeout(PING_TIMEOUT_MS) });
       } catch (err) {
         lastErr = networkError('GET', url, err);
         if ((ep.insecure || ep.mirror) && this.index + 1 < this.endpoints.length) continue;
@@ -125,14 +136,7 @@ export class Transport {
       if (authz) headers.Authorization = authz;
       let res: Response;
       try {
-        res = await fetch(url, {
-          method,
-          headers,
-          body: init.body as BodyInit | undefined,
-          signal: init.signal,
-          redirect: 'follow',
-          ...(init.body !== undefined && !replayable ? { duplex: 'half' } : {}),
-        } as RequestInit);
+        res = await endpointFetch(this.endpoint, url, { method, headers, body: init.body, signal: init.signal });
       } catch (err) {
         if (init.signal?.aborted) throw err;
         throw networkError(method, url, err);
