@@ -433,6 +433,34 @@ test('https with a self-signed certificate: unverified for loopback and insecure
   }
 });
 
+test('two pulls of the same image at once both succeed and share the result', async () => {
+  await d.docker(['rmi', '-f', `${reg.host}/layered`]);
+  const [a, b] = await Promise.all([d.docker(['pull', `${reg.host}/layered`]), d.docker(['pull', `${reg.host}/layered:latest`])]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  const out = await d.docker(['run', '--rm', `${reg.host}/layered`, 'cat', '/etc/fifth']);
+  assert.equal(out.stdout, 'fifth layer\n', out.stderr);
+  assert.equal((await d.docker(['images', '-q', `${reg.host}/layered`])).stdout.trim().split('\n').length, 1);
+  assert.deepEqual(await ingestFiles(d), []);
+});
+
+test('--registry-mirror serves docker.io pulls (here the only source: no Docker Hub)', async () => {
+  await reg.skopeoPush('library/busybox:latest');
+  const d3 = await startDaemon({ loadBusybox: false, extraArgs: ['--registry-mirror', `http://${reg.host}`] });
+  try {
+    const r = await d3.docker(['pull', 'busybox']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^latest: Pulling from library\/busybox$/m);
+    assert.match(r.stdout, /Status: Downloaded newer image for busybox:latest\ndocker\.io\/library\/busybox:latest\n$/);
+    const ins = await d3.docker(['image', 'inspect', '-f', '{{json .RepoTags}} {{json .RepoDigests}}', 'busybox']);
+    assert.equal(ins.stdout.trim(), `["busybox:latest"] ["busybox@${busyboxDigest}"]`);
+    const out = await d3.docker(['run', '--rm', 'busybox', 'echo', 'from the mirror']);
+    assert.equal(out.stdout, 'from the mirror\n', out.stderr);
+  } finally {
+    await d3.cleanup();
+  }
+});
+
 test('GET /info shows insecure registries and mirrors; daemon flags are validated', async () => {
   const info = (await d.api('GET', '/info')).json().RegistryConfig;
   assert.deepEqual(info.InsecureRegistryCIDRs, ['::1/128', '127.0.0.0/8']);
