@@ -13,6 +13,7 @@ import { request } from 'node:http';
 import { startDaemon, run, type TestDaemon } from '../helpers/daemon.ts';
 import { freePort, rawGet, rawPutBlob, rawPutManifest, sha256, slowProxy, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { until } from '../helpers/until.ts';
+import { PtySession } from '../helpers/pty.ts';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -458,6 +459,26 @@ test('--registry-mirror serves docker.io pulls (here the only source: no Docker 
     assert.equal(out.stdout, 'from the mirror\n', out.stderr);
   } finally {
     await d3.cleanup();
+  }
+});
+
+test('on a terminal, docker pull draws download and extract progress bars', async () => {
+  const tar = await makeTar({ 'tty.bin': randomBytes(1 << 20) });
+  const layer = await rawPutBlob(reg.host, 'ttybox', gzipSync(tar));
+  const base = JSON.parse((await rawGet(reg.host, '/v2/ocibox/manifests/latest', OCI_MANIFEST)).bytes.toString());
+  const baseConfig = JSON.parse((await rawGet(reg.host, `/v2/ocibox/blobs/${base.config.digest}`)).bytes.toString());
+  const cfg = await rawPutBlob(reg.host, 'ttybox', Buffer.from(JSON.stringify({ ...baseConfig, rootfs: { type: 'layers', diff_ids: [sha256(tar)] }, history: [{ created_by: 'x' }] })));
+  await rawPutManifest(reg.host, 'ttybox', 'latest', OCI_MANIFEST, { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, ...cfg }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }] });
+  const proxy = await slowProxy(reg.host, 512 << 10);
+  const pty = new PtySession(`stty rows 40 cols 120; docker pull ${proxy.host}/ttybox`, { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dataRoot, '..', 'docker-config') });
+  try {
+    await pty.waitFor(/Downloading\s+\[=*>?\s*\]\s+[\d.]+[kM]B\/[\d.]+MB/, 0, 60_000);
+    await pty.waitFor(/Extracting\s+\[=+>?\s*\]/, 0, 60_000);
+    await pty.waitFor('Pull complete', 0, 60_000);
+    assert.equal(await pty.exit(60_000), 0);
+  } finally {
+    pty.kill();
+    await proxy.close();
   }
 });
 
