@@ -369,10 +369,10 @@ test('a client leaving mid-pull cancels it: no image, no temp files', async () =
 test('berthd killed -9 mid-pull: no half image after restart, and pulling again completes it', async () => {
   const proxy = await slowProxy(reg.host, 256 << 10);
   const name = `${proxy.host}/layered`;
+  let seen = '';
   try {
     await new Promise<void>((resolve, reject) => {
       const req = request({ socketPath: d.socket, method: 'POST', path: `/images/create?fromImage=${encodeURIComponent(name)}&tag=latest` }, (res) => {
-        let seen = '';
         res.on('data', (c: Buffer) => {
           seen += c.toString();
           // Kill once a layer is unpacked and others are still downloading.
@@ -381,10 +381,11 @@ test('berthd killed -9 mid-pull: no half image after restart, and pulling again 
             resolve();
           }
         });
+        res.on('end', () => reject(new Error(`the pull ended before the kill: ${seen}`)));
       });
       req.on('error', () => undefined);
       req.end();
-      setTimeout(() => reject(new Error('no progress before the kill')), 60_000);
+      setTimeout(() => reject(new Error(`no progress before the kill: ${seen}`)), 60_000);
     });
     await d.stop('SIGKILL');
     await d.restart();
