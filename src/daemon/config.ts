@@ -33,6 +33,10 @@ export interface DaemonConfig {
   bridge: string;
   /** --bip: the default bridge's address and subnet, e.g. 172.20.0.1/16 (else one is chosen). */
   bip?: string;
+  /** --insecure-registry / "insecure-registries": host[:port] or CIDRs reached over http too. */
+  insecureRegistries: string[];
+  /** --registry-mirror / "registry-mirrors": mirror URLs for docker.io pulls, normalized to end in "/". */
+  registryMirrors: string[];
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -49,6 +53,8 @@ export const DEFAULTS: DaemonConfig = {
   usernsRemap: '',
   init: false,
   bridge: 'berth0',
+  insecureRegistries: [],
+  registryMirrors: [],
 };
 
 export const USAGE = `Usage:	berthd [OPTIONS]
@@ -72,6 +78,8 @@ Options:
       --init-path string        Path to the docker-init binary
   -b, --bridge string           Attach containers to a network bridge (default "berth0")
       --bip string              Specify network bridge IP
+      --insecure-registry list  Enable insecure registry communication
+      --registry-mirror list    Preferred registry mirror
   -l, --log-level string        Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -v, --version                 Print version information and quit
 `;
@@ -94,11 +102,13 @@ interface FileConfig {
   'init-path'?: string;
   bridge?: string;
   bip?: string;
+  'insecure-registries'?: string[];
+  'registry-mirrors'?: string[];
 }
 
 /** Flags override daemon.json, which overrides the defaults (as dockerd, minus its conflict errors). */
 export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'version' {
-  const flags: Partial<DaemonConfig> & { hosts?: string[]; addRuntimes?: Record<string, RuntimeConfig>; logDriver?: string; logOpts?: Record<string, string> } = {};
+  const flags: Partial<DaemonConfig> & { insecure?: string[]; mirrors?: string[]; hosts?: string[]; addRuntimes?: Record<string, RuntimeConfig>; logDriver?: string; logOpts?: Record<string, string> } = {};
   let configFile = DEFAULTS.configFile;
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
@@ -154,6 +164,12 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
       }
       case '--bip':
         flags.bip = next();
+        break;
+      case '--insecure-registry':
+        (flags.insecure ??= []).push(next());
+        break;
+      case '--registry-mirror':
+        (flags.mirrors ??= []).push(next());
         break;
       case '--live-restore':
         flags.liveRestore = value === undefined ? true : value === 'true';
@@ -214,7 +230,41 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
     initPath: flags.initPath ?? file['init-path'],
     bridge: flags.bridge ?? file.bridge ?? DEFAULTS.bridge,
     bip: flags.bip ?? file.bip,
+    insecureRegistries: validateInsecureRegistries(flags.insecure ?? stringList(file['insecure-registries'], 'insecure-registries')),
+    registryMirrors: validateMirrors(flags.mirrors ?? stringList(file['registry-mirrors'], 'registry-mirrors')),
   };
+}
+
+function stringList(v: unknown, key: string): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new UsageError(`${key} must be an array of strings`);
+  return v as string[];
+}
+
+/** dockerd's checks of insecure-registries entries (registry.ValidateIndexName and friends). */
+function validateInsecureRegistries(list: string[]): string[] {
+  return list.map((r) => {
+    if (r.includes('://')) throw new UsageError(`insecure registry ${r} should not contain '://'`);
+    if (!/^[A-Za-z0-9.\-:\[\]/]+$/.test(r)) throw new UsageError(`insecure registry ${r} is not valid`);
+    return r;
+  });
+}
+
+/** dockerd's ValidateMirror: an http(s) URL without path, query or credentials, normalized to end in "/". */
+function validateMirrors(list: string[]): string[] {
+  return list.map((m) => {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(m)) throw new UsageError(`invalid mirror: no scheme specified for "${m}": must use either 'https://' or 'http://'`);
+    let u: URL;
+    try {
+      u = new URL(m);
+    } catch {
+      throw new UsageError(`invalid mirror: "${m}" is not a valid URI`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`invalid mirror: unsupported scheme "${u.protocol.slice(0, -1)}" in "${m}"`);
+    if (u.username || u.password) throw new UsageError(`invalid mirror: username/password not allowed in URI "${m}"`);
+    if (u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) throw new UsageError(`invalid mirror: path, query, or fragment at end of the URI "${m}"`);
+    return `${u.protocol}//${u.host}/`;
+  });
 }
 
 /**

@@ -29,6 +29,8 @@ import { ContainerMounts } from '../container/mount-setup.ts';
 import { ContainerNetworking } from '../network/container-networking.ts';
 import { hostAwareAllocator } from '../network/default-bridge.ts';
 import { parseBip } from '../network/ipam.ts';
+import { createRegistryClient } from '../registry/client/index.ts';
+import type { RegistryClient } from '../registry/client/types.ts';
 
 export class Engine {
   readonly config: DaemonConfig;
@@ -36,6 +38,8 @@ export class Engine {
   readonly content: ContentStore;
   readonly snapshotter: OverlaySnapshotter;
   readonly images: ImageStore;
+  /** The distribution client pulls (and pushes) go through. */
+  readonly registry: RegistryClient;
   readonly containers: ContainerService;
   readonly exec: ExecService;
   readonly health: HealthMonitor;
@@ -59,6 +63,7 @@ export class Engine {
     this.content = new ContentStore(join(config.dataRoot, 'content'));
     this.snapshotter = new OverlaySnapshotter(join(config.dataRoot, 'overlay2'), { mapIds: config.idMapping && shifter(config.idMapping) });
     this.images = new ImageStore(join(config.dataRoot, 'image'), this.content, this.snapshotter);
+    this.registry = createRegistryClient({ insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors, userAgent: 'berth/0.1.0' });
     this.runtimes = new Map();
     for (const [name, rt] of Object.entries(config.runtimes)) {
       this.runtimes.set(name, new OciRuntimeCli(name, resolveBinary(rt.path), join(config.execRoot, 'runtime', name), rt.runtimeArgs));

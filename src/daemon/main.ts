@@ -5,6 +5,7 @@ import { Engine } from './engine.ts';
 import { claimPidFile } from './pidfile.ts';
 import { ApiServer } from '../api/server.ts';
 import { systemRoutes, BERTH_VERSION } from '../api/routes/system.ts';
+import { registryInfo } from '../registry/client/endpoints.ts';
 import { containerRoutes } from '../api/routes/containers.ts';
 import { attachRoutes } from '../api/routes/attach.ts';
 import { imageRoutes } from '../api/routes/images.ts';
@@ -74,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
     userns: config.idMapping !== undefined,
     cgroup: cgroupInfo(hostCgroupSupport(), engine.host.swapLimit),
     loggingDriver: config.logDefault.Type,
+    registryConfig: registryInfo(config.insecureRegistries, config.registryMirrors),
     runtimeVersion: () => engine.runtimeVersion(),
     counts: () => {
       const all = engine.containers.store.list();
@@ -117,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
   });
   execRoutes(api.router, { exec: engine.exec });
   attachRoutes(api.router, { containers: engine.containers });
-  imageRoutes(api.router, { images: engine.images, usedBy: (id) => engine.usedBy(id), containerCount: (id) => engine.usedBy(id).length });
+  imageRoutes(api.router, { images: engine.images, usedBy: (id) => engine.usedBy(id), containerCount: (id) => engine.usedBy(id).length, registry: engine.registry });
   const cgroupLayout = await detectCgroupLayout();
   statsRoutes(api.router, {
     stats: new ContainerStatsService({ store: engine.containers.store, cgroupParent: config.cgroupParent, layout: cgroupLayout }),

@@ -26,3 +26,40 @@ export function parsePlatform(s: string | undefined): Platform {
   if (parts[2]) p.variant = parts[2];
   return p;
 }
+
+/** containerd's normalization: arm64 means arm64/v8, arm means arm/v7, amd64/v1 is amd64. */
+export function normalizePlatform(p: Platform): Platform {
+  const out: Platform = { os: p.os.toLowerCase(), architecture: p.architecture.toLowerCase() };
+  let variant = p.variant?.toLowerCase() || undefined;
+  if (out.architecture === 'aarch64') out.architecture = 'arm64';
+  if (out.architecture === 'x86_64' || out.architecture === 'x86-64') out.architecture = 'amd64';
+  if (out.architecture === 'arm64' && (variant === undefined || variant === '8')) variant = 'v8';
+  if (out.architecture === 'arm' && (variant === undefined || variant === '7')) variant = 'v7';
+  if (out.architecture === 'amd64' && variant === 'v1') variant = undefined;
+  if (variant) out.variant = variant;
+  return out;
+}
+
+/** "linux/arm64/v8", as dockerd's messages print a platform. */
+export function formatPlatform(p: Platform): string {
+  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+
+/** Whether an image of platform `have` is what `want` asks for (os, architecture, and the variant when asked). */
+export function platformMatches(want: Platform, have: Platform | undefined): boolean {
+  if (!have?.os || !have.architecture) return false;
+  const w = normalizePlatform(want);
+  const h = normalizePlatform(have);
+  if (w.os !== h.os || w.architecture !== h.architecture) return false;
+  return w.variant === undefined || w.variant === h.variant || want.variant === undefined;
+}
+
+/**
+ * The entry of a manifest list / OCI index for `want`: an exact variant match first, then
+ * any entry of the same os and architecture (variantless requests), in list order.
+ */
+export function selectPlatformEntry<T extends { platform?: Platform }>(entries: readonly T[], want: Platform): T | undefined {
+  const w = normalizePlatform(want);
+  const candidates = entries.filter((e) => platformMatches(want, e.platform));
+  return candidates.find((e) => normalizePlatform(e.platform!).variant === w.variant) ?? candidates[0];
+}

@@ -24,6 +24,7 @@ import { shortId } from '../util/ids.ts';
 import { log } from '../util/log.ts';
 import { parseRfc3339, rfc3339Nano } from '../util/time.ts';
 import { chainIds } from './layers.ts';
+import { teeStream } from './tee.ts';
 import { Mutex } from './mutex.ts';
 import {
   familiarName, familiarString, fullName, isIdPrefix, parseExact, parseReference, referenceString, withDefaultTag,
@@ -89,7 +90,7 @@ export interface PruneReport {
 }
 
 /** Docker's image events (docker events): the actor is the image id, name its "name" attribute. */
-export type ImageEventAction = 'create' | 'tag' | 'untag' | 'delete' | 'load' | 'import' | 'save';
+export type ImageEventAction = 'create' | 'tag' | 'untag' | 'delete' | 'load' | 'import' | 'save' | 'pull' | 'push';
 export type ImageEventListener = (action: ImageEventAction, id: string, name: string) => void;
 
 /** Where a new image's layer tars come from when the content store lacks them. */
@@ -125,6 +126,8 @@ export class ImageStore {
   /** Chain id -> parent chain id ('' for a base layer): every snapshot this store made. */
   private readonly layerRegistry = new Map<string, string>();
   private readonly mutex = new Mutex();
+  /** Snapshots of images being pulled (no record yet): kept from layer collection, with a count per pull. */
+  private readonly pinned = new Map<string, number>();
   /** Called after each image event; set by the daemon to feed /events. */
   onEvent: ImageEventListener | undefined;
 
@@ -446,6 +449,64 @@ export class ImageStore {
     await src.commit();
   }
 
+  /**
+   * Unpacks one layer of an image being built elsewhere (a pull) straight from its
+   * uncompressed tar stream: the bytes go to the snapshot and, in the same pass, to the
+   * content store under the diff id, committed only when both check out. The image record
+   * comes later from createImage(), which then finds the layer in place. Call pin() first.
+   */
+  async applyLayerStream(parent: string | undefined, chainId: string, diffId: string, tar: AsyncIterable<Uint8Array>): Promise<void> {
+    await this.mutex.run(async () => {
+      if (!this.layerRegistry.has(chainId)) {
+        // Registered before it exists: a crash mid-apply leaves a findable orphan.
+        this.layerRegistry.set(chainId, parent ?? '');
+        await this.saveLayerRegistry();
+      }
+    });
+    const tee = teeStream(tar);
+    const [toContent, toSnapshot] = tee.branches;
+    // A consumer failing before it reads (a missing parent) must not leave the other waiting.
+    const failBoth = <T>(p: Promise<T>) =>
+      p.catch((err: unknown) => {
+        tee.abort(err);
+        throw err;
+      });
+    const [spooled, applied] = await Promise.allSettled([failBoth(this.content.spool(toContent)), failBoth(this.snapshotter.applyLayer(parent, chainId, toSnapshot, diffId))]);
+    const pending = spooled.status === 'fulfilled' ? spooled.value : undefined;
+    try {
+      if (applied.status === 'rejected') throw applied.reason;
+      if (spooled.status === 'rejected') throw spooled.reason;
+      if (pending!.digest !== diffId) throw badParameter(`layer digest mismatch: expected ${diffId}, got ${pending!.digest}`);
+      await pending!.commit();
+    } finally {
+      await pending?.discard();
+    }
+  }
+
+  /**
+   * Keeps these snapshots from layer collection until unpin() (a pull in progress). Taken
+   * under the store's lock, so a collection already under way finishes first: after pin(),
+   * hasLayer() answers stay true.
+   */
+  pin(chainIds: readonly string[]): Promise<void> {
+    return this.mutex.run(async () => {
+      for (const c of chainIds) this.pinned.set(c, (this.pinned.get(c) ?? 0) + 1);
+    });
+  }
+
+  unpin(chainIds: readonly string[]): void {
+    for (const c of chainIds) {
+      const n = (this.pinned.get(c) ?? 0) - 1;
+      if (n > 0) this.pinned.set(c, n);
+      else this.pinned.delete(c);
+    }
+  }
+
+  /** Whether a layer is unpacked and its tar stored (a pull can skip it: "Already exists"). */
+  async hasLayer(chainId: string, diffId: string): Promise<boolean> {
+    return (await this.snapshotter.has(chainId)) && (await this.content.has(diffId));
+  }
+
   // ---- references ----
 
   /** docker tag SOURCE TARGET: target is "repo[:tag]" (default tag latest). */
@@ -466,9 +527,10 @@ export class ImageStore {
 
   /**
    * Points a full reference (tag or digest form) at an image, as docker load does (no
-   * LastTagTime). Returns the id it pointed at before, if another image.
+   * LastTagTime). Returns the id it pointed at before, if another image. A digest reference
+   * moves to another image only with force (a pull by digest, as dockerd's AddDigest(…, true)).
    */
-  setReference(ref: Reference, id: string): Promise<string | undefined> {
+  setReference(ref: Reference, id: string, force = false): Promise<string | undefined> {
     return this.mutex.run(async () => {
       if (!this.images.has(id)) throw notFound(`No such image: ${id}`);
       if (ref.digest === undefined && ref.tag === undefined) ref = withDefaultTag(ref);
@@ -477,7 +539,7 @@ export class ImageStore {
       const key = referenceString(ref);
       const prev = this.refs.get(key);
       if (prev === id) return undefined;
-      if (prev && ref.digest !== undefined) throw conflict(`Cannot overwrite digest ${ref.digest}`);
+      if (prev && ref.digest !== undefined && !force) throw conflict(`Cannot overwrite digest ${ref.digest}`);
       this.refs.set(key, id);
       await this.refs.save();
       return prev;
@@ -621,7 +683,7 @@ export class ImageStore {
   }
 
   private liveChains(): Set<string> {
-    const keep = new Set<string>();
+    const keep = new Set<string>(this.pinned.keys());
     for (const e of this.images.values()) for (const l of e.file.layers) keep.add(l.chainId);
     return keep;
   }

@@ -1,8 +1,11 @@
-// /images routes: list, inspect, history, tag, remove, prune, import, save, load.
+// /images routes: list, inspect, history, tag, remove, prune, pull, import, save, load.
 import type { Router } from '../router.ts';
 import type { ImageStore, UsedBy } from '../../image/store.ts';
 import { load, save } from '../../image/archive.ts';
 import { importImage } from '../../image/import.ts';
+import { pullImage } from '../../image/pull.ts';
+import type { RegistryClient } from '../../registry/client/types.ts';
+import { decodeRegistryAuth, REGISTRY_AUTH_HEADER } from '../registry-auth.ts';
 import { jsonStream } from '../streams.ts';
 import { badParameter, EngineError } from '../../util/errors.ts';
 
@@ -11,6 +14,8 @@ export interface ImageRouteDeps {
   /** Ids of containers using an image (for rmi conflicts and prune). */
   usedBy: UsedBy;
   containerCount: (imageId: string) => number;
+  /** The registry client pulls use (POST /images/create?fromImage). */
+  registry?: RegistryClient;
 }
 
 export function imageRoutes(r: Router, d: ImageRouteDeps): void {
@@ -47,8 +52,24 @@ export function imageRoutes(r: Router, d: ImageRouteDeps): void {
   r.add('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.str('fromSrc');
     if (fromSrc === undefined) {
-      const from = ctx.str('fromImage') ?? '';
-      throw new EngineError(501, `pulling images is not supported yet (berth has no registry client): ${from}${ctx.str('tag') ? ':' + ctx.str('tag') : ''}`);
+      if (!d.registry) throw new EngineError(501, 'pulling images is not supported: no registry client');
+      // As dockerd: errors before the first progress message are plain HTTP errors.
+      let out: ReturnType<typeof jsonStream> | undefined;
+      const abort = new AbortController();
+      ctx.res.on('close', () => abort.abort(new Error('client disconnected')));
+      const emit = (m: object) => (out ??= jsonStream(ctx)).write(m);
+      try {
+        await pullImage(
+          { images, registry: d.registry },
+          { fromImage: ctx.str('fromImage') ?? '', tag: ctx.str('tag'), platform: ctx.str('platform') || undefined, auth: decodeRegistryAuth(ctx.req.headers[REGISTRY_AUTH_HEADER]), signal: abort.signal },
+          emit,
+        );
+      } catch (err) {
+        if (!out) throw err;
+        out.write({ errorDetail: { message: (err as Error).message }, error: (err as Error).message });
+      }
+      out?.end();
+      return;
     }
     if (fromSrc !== '-') throw badParameter('importing from a URL is not supported; send the archive in the request body');
     const repo = ctx.str('repo');

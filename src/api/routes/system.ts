@@ -23,6 +23,8 @@ export interface SystemInfoSource {
   cgroup: CgroupInfo;
   /** The daemon's default log driver. */
   loggingDriver: string;
+  /** Insecure registries and mirrors, as dockerd's RegistryConfig. */
+  registryConfig?: object;
 }
 
 function osPrettyName(): string {
@@ -117,7 +119,7 @@ export function systemRoutes(r: Router, s: SystemInfoSource): void {
       OSType: 'linux',
       Architecture: 'x86_64',
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128'], Mirrors: [] },
+      RegistryConfig: s.registryConfig ?? { IndexConfigs: {}, InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8'], Mirrors: [] },
       NCPU: cpus().length,
       MemTotal: totalmem(),
       GenericResources: null,
