@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSYBOX_TAR, run } from '../helpers/daemon.ts';
 import { startBerthRegistry, type BerthRegistry } from '../helpers/berth-registry.ts';
+import { startRegistry } from '../helpers/registry.ts';
 import { startReferenceDockerd, type ReferenceDockerd } from '../../bench/lib/reference-dockerd.ts';
 
 let work: string;
@@ -49,5 +50,26 @@ test('a real Docker daemon pushes to berth registry and pulls back what it pushe
     assert.equal(ran.stdout, 'pulled from berth\n', ran.stderr);
   } finally {
     await dk.stop();
+  }
+});
+
+test('skopeo copies an image from berth registry to the reference registry and back, digests unchanged', { skip: !existsSync('/usr/bin/docker-registry') && 'docker-registry is not installed' }, async () => {
+  const ref = await startRegistry();
+  try {
+    const skopeo = (args: string[]) => run('skopeo', [args[0]!, '--quiet', ...args.slice(1)], { timeoutMs: 120_000 });
+    const digestOn = async (base: string, repo: string, tag: string) =>
+      (await fetch(`${base}/v2/${repo}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).headers.get('docker-content-digest');
+    let r = await skopeo(['copy', '--dest-tls-verify=false', `docker-archive:${BUSYBOX_TAR}`, `docker://${reg.host}/peers/busybox:1`]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${reg.host}/peers/busybox:1`, `docker://${ref.host}/peers/busybox:1`]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await skopeo(['copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${ref.host}/peers/busybox:1`, `docker://${reg.host}/peers/back:1`]);
+    assert.equal(r.code, 0, r.stderr);
+    const first = await digestOn(reg.base, 'peers/busybox', '1');
+    assert.match(first ?? '', /^sha256:/);
+    assert.equal(await digestOn(`http://${ref.host}`, 'peers/busybox', '1'), first);
+    assert.equal(await digestOn(reg.base, 'peers/back', '1'), first);
+  } finally {
+    await ref.stop();
   }
 });

@@ -1,0 +1,47 @@
+// berth's own registry with berthd as its client, through the real docker CLI: what skopeo
+// put into `berth registry serve` pulls and runs, with the digest the registry serves.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUSYBOX_TAR, run, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { startBerthRegistry, type BerthRegistry } from '../helpers/berth-registry.ts';
+
+let d: TestDaemon;
+let reg: BerthRegistry;
+let work: string;
+before(async () => {
+  work = await fsp.mkdtemp(join(tmpdir(), 'berth-ownreg-'));
+  reg = await startBerthRegistry(join(work, 'root'));
+  d = await startDaemon({ loadBusybox: false });
+});
+after(async () => {
+  await d?.cleanup();
+  await reg?.stop();
+  if (work) await fsp.rm(work, { recursive: true, force: true });
+});
+
+async function ok(args: string[]): Promise<string> {
+  const r = await d.docker(args);
+  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+test('docker pull through berthd from berth registry: the image skopeo pushed runs, under the served digest', async () => {
+  const copy = await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${BUSYBOX_TAR}`, `docker://${reg.host}/own/busybox:1`], { timeoutMs: 120_000 });
+  assert.equal(copy.code, 0, copy.stderr);
+  const head = await fetch(`${reg.base}/v2/own/busybox/manifests/1`, { method: 'HEAD', headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+  const digest = head.headers.get('docker-content-digest');
+  assert.match(digest ?? '', /^sha256:[0-9a-f]{64}$/);
+  const out = await ok(['pull', `${reg.host}/own/busybox:1`]);
+  assert.match(out, new RegExp(`Digest: ${digest}\\n`));
+  assert.match(out, /Status: Downloaded newer image for /);
+  assert.equal(await ok(['run', '--rm', `${reg.host}/own/busybox:1`, 'echo', 'from berth registry']), 'from berth registry\n');
+  const [img] = JSON.parse(await ok(['image', 'inspect', `${reg.host}/own/busybox:1`]));
+  assert.deepEqual(img.RepoDigests, [`${reg.host}/own/busybox@${digest}`]);
+  // By digest too.
+  await ok(['rmi', `${reg.host}/own/busybox:1`]);
+  await ok(['pull', `${reg.host}/own/busybox@${digest}`]);
+  assert.equal(await ok(['run', '--rm', `${reg.host}/own/busybox@${digest}`, 'true']), '');
+});
