@@ -99,7 +99,7 @@ export function pushFailure(err: unknown): Error {
 
 async function pushTag(deps: PushDeps, repo: Repository, ref: Reference, tag: string, image: ImageRecord, signal: AbortSignal | undefined, emit: (m: PushMessage) => void): Promise<void> {
   const diffIds = image.config.rootfs.diff_ids;
-  const original = await originalManifest(deps, image);
+  const original = await originalManifest(deps, image, ref.domain);
   const shortId = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
   // As dockerd: the top layer first.
   const order = diffIds.map((_, i) => diffIds.length - 1 - i);
@@ -127,7 +127,7 @@ async function pushTag(deps: PushDeps, repo: Repository, ref: Reference, tag: st
           results[i] = known;
           return;
         }
-        const desc = await pushLayer(deps, repo, ref, { diffId, id, hint: original?.layers[i] }, abort.signal, emit);
+        const desc = await pushLayer(deps, repo, ref, { diffId, id, hint: original?.layers[i], pulledFrom: original?.repositories ?? [] }, abort.signal, emit);
         pushed.set(diffId, desc);
         results[i] = desc;
       } catch (err) {
@@ -186,10 +186,13 @@ interface OriginalManifest {
   bytes: Buffer;
   manifest: Manifest;
   layers: Descriptor[];
+  /** The repositories it was pulled from (the image's RepoDigests naming its manifests). */
+  repositories: string[];
 }
 
 /** The single-platform manifest the image was pulled with, if the content store has it and it describes this image with compressed layers. */
-async function originalManifest(deps: PushDeps, image: ImageRecord): Promise<OriginalManifest | undefined> {
+async function originalManifest(deps: PushDeps, image: ImageRecord, domain: string): Promise<OriginalManifest | undefined> {
+  const found: OriginalManifest[] = [];
   for (const digest of image.manifests) {
     if (!(await deps.images.content.has(digest))) continue;
     let m: Manifest;
@@ -205,17 +208,20 @@ async function originalManifest(deps: PushDeps, image: ImageRecord): Promise<Ori
     if (m.layers.length !== image.layers.length) continue;
     // Layers stored as they are (a loaded archive's) are not what a registry should get.
     if (!m.layers.every((l, i) => isDigest(l.digest) && l.digest !== image.layers[i].diffId && /gzip|zstd/.test(l.mediaType))) continue;
-    return { mediaType, bytes, manifest: m, layers: m.layers };
+    const repositories = image.repoDigests.map(parseReference).filter((r) => r.digest !== undefined && image.manifests.includes(r.digest)).map(fullName);
+    found.push({ mediaType, bytes, manifest: m, layers: m.layers, repositories });
   }
-  return undefined;
+  // One pulled from the target registry first: its blobs are there already.
+  return found.find((f) => f.repositories.some((r) => r.startsWith(`${domain}/`))) ?? found[0];
 }
 
 interface LayerJob {
   diffId: string;
   /** The progress id: the diff id's first 12 hex digits. */
   id: string;
-  /** The blob the layer was pulled as, if it was. */
+  /** The blob the layer was pulled as, if it was, and from where. */
   hint?: Descriptor;
+  pulledFrom: string[];
 }
 
 async function pushLayer(deps: PushDeps, repo: Repository, ref: Reference, job: LayerJob, signal: AbortSignal, emit: (m: PushMessage) => void): Promise<Descriptor> {
@@ -225,8 +231,13 @@ async function pushLayer(deps: PushDeps, repo: Repository, ref: Reference, job: 
   const record = (digest: string) => meta.add(diffId, digest, target);
   const layerDesc = (digest: string, size: number, mediaType: string = MediaType.dockerLayerGzip): Descriptor => ({ mediaType, digest, size });
 
-  // Where the layer has been seen: this repository first, then what it was pulled as.
-  const sightings = meta.sightings(diffId);
+  // Where the layer has been seen: where the image was pulled from as that manifest's blob
+  // first (so the manifest can go as it was), then where berth pushed or found it.
+  const hint = job.hint;
+  const sightings = hint ? job.pulledFrom.map((repository) => ({ digest: hint.digest, repository })) : [];
+  for (const s of meta.sightings(diffId)) {
+    if (!sightings.some((x) => x.digest === s.digest && x.repository === s.repository)) sightings.push(s);
+  }
   const candidates: string[] = [];
   const addCandidate = (d: string) => {
     if (!candidates.includes(d)) candidates.push(d);
