@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { startDaemon, run, BUSYBOX_TAR, type TestDaemon } from '../helpers/daemon.ts';
+import { startDaemon, run, BUSYBOX_TAR, REPO, type TestDaemon } from '../helpers/daemon.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { PtySession } from '../helpers/pty.ts';
 
 let d: TestDaemon;
 let reg: TestRegistry;
@@ -244,4 +245,25 @@ test('berth login, push, pull and logout print what docker prints and share dock
   assert.equal(denied.code, 1);
   assert.deepEqual([denied.stdout, denied.stderr], [ddenied.stdout, ddenied.stderr]);
   assert.equal(denied.stderr, 'no basic auth credentials\n');
+});
+
+test('on a terminal, berth push and pull draw what docker draws', async () => {
+  const login = await docker(['login', '-u', 'alice', '--password-stdin', reg.host], 'secret-pw\n');
+  assert.equal(login.code, 0, login.stderr);
+  const env = { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: dockerConfig };
+  const onPty = async (cmd: string) => {
+    const s = new PtySession(`stty rows 40 cols 150; ${cmd}`, env);
+    assert.equal(await s.exit(60_000), 0, s.output);
+    return s.output;
+  };
+  try {
+    for (const args of [`push ${reg.host}/cli:1`, `pull ${reg.host}/cli:1`]) {
+      const dk = await onPty(`docker ${args}`);
+      const b = await onPty(`${REPO}/bin/berth ${args}`);
+      assert.equal(b, dk);
+      assert.match(b, args.startsWith('push') ? /\x1b\[1A\x1b\[2K\r[0-9a-f]{12}: Layer already exists \r\x1b\[1B/ : /Image is up to date/);
+    }
+  } finally {
+    await docker(['logout', reg.host]);
+  }
 });
