@@ -1,4 +1,5 @@
-// docker's jsonmessage.DisplayJSONMessagesStream for pull and push: on a terminal, every
+// What berth pull and push share: their flags and reference rules, the request with the
+// registry's credentials, and docker's jsonmessage.DisplayJSONMessagesStream: on a terminal, every
 // layer ("id") keeps its own line, rewritten in place (cursor up, clear line, status and
 // progress bar, cursor down) as its messages come; elsewhere, progress messages with numbers
 // are skipped and the rest printed one per line. The first error ends it (its message is
@@ -6,6 +7,8 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Cli } from './cli.ts';
 import { registryAuthHeader } from './docker-config.ts';
+import type { BoolFlag, FlagSet, StringFlag } from './flags.ts';
+import { parseNormalizedNamed, tagNameOnly, type Reference } from './reference.ts';
 import { JsonStreamError, jsonValues, writeTo, type JsonMessage } from '../client/streams.ts';
 import { humanSize } from './format/units.ts';
 
@@ -98,4 +101,33 @@ export async function progressRequest(cli: Cli, path: string, query: Record<stri
   const res = await cli.client.request('POST', path, { query, headers: { 'X-Registry-Auth': await registryAuthHeader(registry) } });
   const out = quiet ? new PassThrough().resume() : cli.out;
   await displayProgressStream(res, out, { isTerminal: !quiet && cli.outIsTerminal, width: cli.ttySize()[1] });
+}
+
+/** The flags push and pull share (their help texts differ). */
+export interface TransferFlags {
+  all: BoolFlag;
+  quiet: BoolFlag;
+  platform: StringFlag;
+  untrusted: BoolFlag;
+}
+
+export function transferFlags(fs: FlagSet, usage: { all: string; untrusted: string; platform: string }): TransferFlags {
+  return {
+    all: fs.bool('all-tags', 'a', false, usage.all),
+    untrusted: fs.bool('disable-content-trust', undefined, true, usage.untrusted),
+    platform: fs.string('platform', undefined, process.env.DOCKER_DEFAULT_PLATFORM ?? '', usage.platform),
+    quiet: fs.bool('quiet', 'q', false, 'Suppress verbose output'),
+  };
+}
+
+/** The reference push and pull work on, as docker's CLI makes it: "latest" when none (said unless quiet); no tag with -a. */
+export function transferReference(cli: Cli, name: string, f: TransferFlags): Reference {
+  let ref = parseNormalizedNamed(name);
+  const nameOnly = ref.tag === undefined && ref.digest === undefined;
+  if (f.all.value && !nameOnly) throw new Error("tag can't be used with --all-tags/-a");
+  if (!f.all.value && nameOnly) {
+    ref = tagNameOnly(ref);
+    if (!f.quiet.value) cli.println(`Using default tag: ${ref.tag}`);
+  }
+  return ref;
 }
