@@ -267,3 +267,27 @@ test('on a terminal, berth push and pull draw what docker draws', async () => {
     await docker(['logout', reg.host]);
   }
 });
+
+test('token auth: docker login stores the identity token the registry gave; push goes with it', async () => {
+  const treg = await startRegistry({ auth: 'token', users: { bob: 'pw-b' } });
+  try {
+    const login = await docker(['login', '-u', 'bob', '--password-stdin', treg.host], 'pw-b\n');
+    assert.equal(login.code, 0, login.stderr);
+    assert.equal(login.stdout, 'Login Succeeded\n');
+    // An identity token instead of the password: no warning about a stored password.
+    assert.equal(login.stderr, '');
+    const entry = JSON.parse(await fsp.readFile(join(dockerConfig, 'config.json'), 'utf8')).auths[treg.host];
+    assert.match(entry.identitytoken, /^[0-9a-f]{32}$/);
+    assert.equal(entry.auth, Buffer.from('bob:').toString('base64'));
+    assert.equal((await docker(['tag', 'busybox', `${treg.host}/tok:1`])).code, 0);
+    const p = await berth(['push', `${treg.host}/tok:1`]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /: Pushed\n1: digest: sha256:/);
+    // The push traded the refresh token for its access.
+    assert.ok(treg.token!.requests.some((r) => r.method === 'POST' && r.params.grant_type === 'refresh_token' && String(r.params.scope).includes('repository:tok:') && r.user === 'bob'));
+    assert.equal((await docker(['rmi', `${treg.host}/tok:1`])).code, 0);
+    await docker(['logout', treg.host]);
+  } finally {
+    await treg.stop();
+  }
+});
