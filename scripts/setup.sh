@@ -13,10 +13,11 @@ fi
 # System packages: the OCI runtime, networking tools (iproute2, nftables; iptables for the
 # fallback and its test), busybox for the base image, a C compiler,
 # and tini, whose static build Debian installs as docker-init: the init of `run --init`.
-# The pull tests' peers: docker-registry (the reference registry), skopeo to fill it, and
-# htpasswd (apache2-utils) for its Basic auth.
+# The registry tests need htpasswd -B (apache2-utils), openssl (a self-signed cert) and
+# skopeo (a real registry client pushing to and pulling from `berth registry serve`); the
+# pull tests pull from docker-registry, Debian's build of the reference registry.
 need=""
-for pair in runc:runc ip:iproute2 nft:nftables iptables:iptables nsenter:util-linux busybox:busybox-static gcc:gcc make:make docker-init:tini docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do
+for pair in runc:runc ip:iproute2 nft:nftables iptables:iptables nsenter:util-linux busybox:busybox-static gcc:gcc make:make docker-init:tini htpasswd:apache2-utils openssl:openssl skopeo:skopeo docker-registry:docker-registry; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need="$need $pkg"
 done
@@ -35,7 +36,8 @@ if [ -n "$need" ]; then
 fi
 # docker-registry's package enables a system registry on :5000; tests start their own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled docker-registry >/dev/null 2>&1; then
-  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  systemctl disable docker-registry >/dev/null 2>&1 || true
+  systemctl stop docker-registry >/dev/null 2>&1 || true
 fi
 
 # Node 26 and the npm dependencies (the npm package "node" provides Node 26 locally).

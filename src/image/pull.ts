@@ -105,8 +105,8 @@ interface Resolved {
   stored: Array<{ digest: string; bytes: Buffer }>;
 }
 
-async function resolveManifest(repo: Repository, ref: Reference, platform: Platform | undefined): Promise<Resolved> {
-  const top = await repo.getManifest(ref.digest ?? ref.tag!);
+/** Follows a manifest list / index from top to the manifest for the platform. */
+async function resolveManifest(repo: Repository, ref: Reference, top: { descriptor: Descriptor; bytes: Buffer }, platform: Platform | undefined): Promise<Resolved> {
   const stored = [{ digest: top.descriptor.digest, bytes: top.bytes }];
   let cur = top;
   for (let depth = 0; ; depth++) {
@@ -153,9 +153,11 @@ async function readAll(stream: AsyncIterable<Buffer>, limit: number, what: strin
 /** Pulls one tag or digest; true when something new arrived or a reference moved. */
 async function pullOne(deps: PullDeps, repo: Repository, ref: Reference, platform: Platform | undefined, signal: AbortSignal | undefined, emit: (m: ProgressMessage) => void): Promise<boolean> {
   const images = deps.images;
-  const resolved = await resolveManifest(repo, ref, platform);
   const tagOrDigest = ref.digest ?? ref.tag!;
+  // As dockerd: a missing manifest is an HTTP error; anything after it comes in the stream.
+  const top = await repo.getManifest(tagOrDigest);
   emit({ status: `Pulling from ${ref.path}`, id: tagOrDigest });
+  const resolved = await resolveManifest(repo, ref, top, platform);
   const m = resolved.manifest;
   // As dockerd: an image already here (its config is its id) needs nothing pulled.
   const have = isDigest(m.config?.digest) && images.get(m.config.digest) !== undefined;
@@ -164,7 +166,7 @@ async function pullOne(deps: PullDeps, repo: Repository, ref: Reference, platfor
   const diffIds = config.rootfs?.diff_ids;
   if (!Array.isArray(diffIds) || diffIds.length !== m.layers.length) throw badParameter('invalid manifest: layers and the config\'s diff ids do not match');
   if (platform && !platformMatches(platform, { os: config.os ?? '', architecture: config.architecture ?? '', variant: config.variant })) {
-    throw badParameter(
+    throw notFound(
       `image with reference ${familiarString(ref)} was found but does not match the specified platform: wanted ${formatPlatform(normalizePlatform(platform))}, actual: ${formatPlatform(normalizePlatform({ os: config.os ?? '', architecture: config.architecture ?? '', variant: config.variant }))}`,
     );
   }
@@ -178,9 +180,10 @@ async function pullOne(deps: PullDeps, repo: Repository, ref: Reference, platfor
     const image = await images.createImage(configBytes, { manifests: [...new Set([resolved.topDigest, resolved.manifestDigest])] });
     if (ref.tag !== undefined) await images.setReference({ domain: ref.domain, path: ref.path, tag: ref.tag }, image.id);
     try {
-      await images.setReference({ domain: ref.domain, path: ref.path, digest: resolved.topDigest }, image.id);
+      // As dockerd: a pull by digest moves the digest reference; a pull by tag leaves one
+      // that names another image (another platform's, of the same index) where it is.
+      await images.setReference({ domain: ref.domain, path: ref.path, digest: resolved.topDigest }, image.id, ref.digest !== undefined);
     } catch (err) {
-      // Another platform's image of the same index keeps the digest reference (dockerd moves it).
       if (!(err instanceof EngineError && err.status === 409)) throw err;
     }
     emit({ status: `Digest: ${resolved.topDigest}` });
@@ -311,8 +314,10 @@ async function pullLayers(
       appliedFlag[i] = true;
       emit({ status: 'Pull complete', progressDetail: {}, id });
     } catch (err) {
-      abort.abort(err);
-      throw err;
+      const code = err instanceof RegistryError ? err.code : undefined;
+      const failure = code === 'DIGEST_INVALID' || code === 'SIZE_INVALID' ? new EngineError(500, `filesystem layer verification failed for digest ${desc.digest}`) : err;
+      abort.abort(failure);
+      throw failure;
     } finally {
       release();
     }

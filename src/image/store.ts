@@ -514,9 +514,10 @@ export class ImageStore {
 
   /**
    * Points a full reference (tag or digest form) at an image, as docker load does (no
-   * LastTagTime). Returns the id it pointed at before, if another image.
+   * LastTagTime). Returns the id it pointed at before, if another image. A digest reference
+   * moves to another image only with force (a pull by digest, as dockerd's AddDigest(…, true)).
    */
-  setReference(ref: Reference, id: string): Promise<string | undefined> {
+  setReference(ref: Reference, id: string, force = false): Promise<string | undefined> {
     return this.mutex.run(async () => {
       if (!this.images.has(id)) throw notFound(`No such image: ${id}`);
       if (ref.digest === undefined && ref.tag === undefined) ref = withDefaultTag(ref);
@@ -525,7 +526,7 @@ export class ImageStore {
       const key = referenceString(ref);
       const prev = this.refs.get(key);
       if (prev === id) return undefined;
-      if (prev && ref.digest !== undefined) throw conflict(`Cannot overwrite digest ${ref.digest}`);
+      if (prev && ref.digest !== undefined && !force) throw conflict(`Cannot overwrite digest ${ref.digest}`);
       this.refs.set(key, id);
       await this.refs.save();
       return prev;

@@ -4,7 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createSign, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,11 +28,11 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
+export async function freePort(ip = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createNetServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, ip, () => {
       const port = (s.address() as AddressInfo).port;
       s.close(() => resolve(port));
     });
@@ -60,13 +61,24 @@ function libtrustKeyId(spkiDer: Buffer): string {
   return out.match(/.{4}/g)!.join(':');
 }
 
+/** Any HTTP answer from url (certificates unchecked). */
+function probe(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function waitHttp(url: string, proc: ChildProcess, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`registry exited with ${proc.exitCode}`);
     try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
+      await probe(url);
       return;
     } catch {
       if (Date.now() > deadline) throw new Error(`registry at ${url} did not come up`);
@@ -75,10 +87,21 @@ async function waitHttp(url: string, proc: ChildProcess, ms = 15_000): Promise<v
   }
 }
 
-export async function startRegistry(opts: { auth?: 'htpasswd' | 'token'; users?: Record<string, string>; tokenTtl?: number } = {}): Promise<TestRegistry> {
+/**
+ * Starts a registry. tls: https with a self-signed certificate; ip: the address to listen
+ * on (default 127.0.0.1; a non-loopback one is not insecure by default for the daemon).
+ */
+export async function startRegistry(opts: { auth?: 'htpasswd' | 'token'; users?: Record<string, string>; tokenTtl?: number; tls?: boolean; ip?: string } = {}): Promise<TestRegistry> {
   const dir = await fsp.mkdtemp(join(tmpdir(), 'berth-registry-'));
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
+  const ip = opts.ip ?? '127.0.0.1';
+  const port = await freePort(ip);
+  const host = `${ip}:${port}`;
+  let tlsYaml = '';
+  if (opts.tls) {
+    const r = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-days', '2', '-subj', '/CN=berth-test-registry', '-addext', `subjectAltName=IP:${ip}`]);
+    if (r.code !== 0) throw new Error(`openssl: ${r.stderr}`);
+    tlsYaml = `  tls:\n    certificate: ${join(dir, 'tls.crt')}\n    key: ${join(dir, 'tls.key')}\n`;
+  }
   const users = opts.users ?? (opts.auth ? { alice: 'secret-pw' } : {});
   let authYaml = '';
   let tokenServer: Server | undefined;
@@ -170,13 +193,13 @@ storage:
     enabled: true
 http:
   addr: ${host}
-${authYaml}`;
+${tlsYaml}${authYaml}`;
   await fsp.writeFile(join(dir, 'config.yml'), config);
   const logFd = await fsp.open(join(dir, 'registry.log'), 'a');
   const proc = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', logFd.fd, logFd.fd] });
   await logFd.close();
   try {
-    await waitHttp(`http://${host}/v2/`, proc);
+    await waitHttp(`${opts.tls ? 'https' : 'http'}://${host}/v2/`, proc);
   } catch (err) {
     proc.kill('SIGKILL');
     tokenServer?.close();
@@ -249,10 +272,11 @@ export async function rawGet(host: string, path: string, accept?: string): Promi
  * A TCP relay to target that passes the registry's answers on at `bytesPerSecond`, so a
  * pull through it is slow enough to interrupt. Returns its "127.0.0.1:PORT".
  */
-export async function slowProxy(target: string, bytesPerSecond: number): Promise<{ host: string; close(): Promise<void> }> {
+export async function slowProxy(target: string, bytesPerSecond: number): Promise<{ host: string; sent(): number; close(): Promise<void> }> {
   const { createConnection } = await import('node:net');
   const [thost, tport] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
   const sockets = new Set<import('node:net').Socket>();
+  let sent = 0;
   const server = createNetServer((client) => {
     const upstream = createConnection(tport, thost);
     sockets.add(client);
@@ -265,7 +289,9 @@ export async function slowProxy(target: string, bytesPerSecond: number): Promise
       let off = 0;
       const step = () => {
         if (client.destroyed) return;
-        client.write(chunk.subarray(off, off + perTick));
+        const piece = chunk.subarray(off, off + perTick);
+        client.write(piece);
+        sent += piece.length;
         off += perTick;
         if (off < chunk.length) setTimeout(step, tickMs);
         else upstream.resume();
@@ -286,6 +312,7 @@ export async function slowProxy(target: string, bytesPerSecond: number): Promise
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sent: () => sent,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

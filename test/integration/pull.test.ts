@@ -4,7 +4,7 @@
 // missing tags, Basic and token auth, and pulls cut short by a client leaving or kill -9.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fsp, existsSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -77,8 +77,9 @@ async function makeTar(files: Record<string, Buffer | string>): Promise<Buffer> 
 }
 
 /**
- * layered:latest, an OCI image of four layers (busybox's plain tar, then gzip, zstd and plain
- * ones, one of 3 MiB), so downloads overlap and later layers wait for their parents.
+ * layered:latest, an OCI image of five layers (busybox's plain tar, then gzip, zstd, plain
+ * and gzip ones, one of 3 MiB), so downloads overlap, later layers wait for their parents,
+ * and one waits for a download slot.
  */
 async function makeLayered(): Promise<void> {
   const src = JSON.parse((await rawGet(reg.host, '/v2/ocibox/manifests/latest', OCI_MANIFEST)).bytes.toString());
@@ -88,11 +89,13 @@ async function makeLayered(): Promise<void> {
   const t2 = await makeTar({ 'hello.txt': 'hello from gzip\n' });
   const t3 = await makeTar({ 'big.bin': randomBytes(3 << 20), 'zstd.txt': 'hello from zstd\n' });
   const t4 = await makeTar({ 'etc/marker': 'plain layer\n' });
+  const t5 = await makeTar({ 'etc/fifth': 'fifth layer\n' });
   const layers: Array<{ mediaType: string; bytes: Buffer; tar: Buffer }> = [
     { mediaType: 'application/vnd.oci.image.layer.v1.tar', bytes: baseTar, tar: baseTar },
     { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', bytes: gzipSync(t2), tar: t2 },
     { mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', bytes: zstdCompressSync(t3), tar: t3 },
     { mediaType: 'application/vnd.oci.image.layer.v1.tar', bytes: t4, tar: t4 },
+    { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', bytes: gzipSync(t5), tar: t5 },
   ];
   const descs = [];
   for (const l of layers) descs.push({ mediaType: l.mediaType, ...(await rawPutBlob(reg.host, 'layered', l.bytes)) });
@@ -188,9 +191,19 @@ test('an index: the host platform by default, --platform linux/arm64 the arm64 e
   assert.match(arm.stdout, new RegExp(`Status: Downloaded newer image for ${reg.host}/multi:latest`));
   ins = await d.docker(['image', 'inspect', '-f', '{{.Architecture}} {{.Variant}} {{.Config.Labels.arch}}', `${reg.host}/multi`]);
   assert.equal(ins.stdout.trim(), 'arm64 v8 arm64');
+  // By digest, the digest reference moves to the image pulled (dockerd's AddDigest(…, force)).
+  const byDigest = await d.docker(['pull', '--platform', 'linux/arm64', `${reg.host}/multi@${indexDigest}`]);
+  assert.equal(byDigest.code, 0, byDigest.stderr);
+  ins = await d.docker(['image', 'inspect', '-f', '{{.Architecture}}', `${reg.host}/multi@${indexDigest}`]);
+  assert.equal(ins.stdout.trim(), 'arm64');
   const none = await d.docker(['pull', '--platform', 'linux/s390x', `${reg.host}/multi`]);
   assert.equal(none.code, 1);
-  assert.equal(none.stderr.trim(), 'Error response from daemon: no matching manifest for linux/s390x in the manifest list entries');
+  assert.match(none.stdout, /^latest: Pulling from multi$/m);
+  assert.equal(none.stderr.trim(), 'no matching manifest for linux/s390x in the manifest list entries');
+  // A single-platform image that is not the one asked for.
+  const wrong = await d.docker(['pull', '--platform', 'linux/arm64', `${reg.host}/ocibox`]);
+  assert.equal(wrong.code, 1);
+  assert.equal(wrong.stderr.trim(), `image with reference ${reg.host}/ocibox:latest was found but does not match the specified platform: wanted linux/arm64/v8, actual: linux/amd64`);
 });
 
 test('docker pull -a pulls every tag', async () => {
@@ -210,7 +223,11 @@ test('a multi-layer image with plain, gzip and zstd layers pulls in parallel and
   const msgs = messages(r.body);
   assert.equal(msgs.filter((m) => m.error).length, 0, r.body);
   const ids = [...new Set(msgs.filter((m) => m.status === 'Pulling fs layer' || m.status === 'Already exists').map((m) => m.id))];
-  assert.equal(ids.length, 4);
+  assert.equal(ids.length, 5);
+  // Three downloads at a time: the layers to fetch past the third wait for a slot.
+  const fetched = ids.filter((id) => msgs.some((m) => m.id === id && m.status === 'Pulling fs layer'));
+  assert.ok(fetched.length >= 4);
+  assert.deepEqual(msgs.filter((m) => m.status === 'Waiting').map((m) => m.id), fetched.slice(3));
   for (const id of ids.filter((id) => msgs.some((m) => m.id === id && m.status === 'Pulling fs layer'))) {
     const seq = msgs.filter((m) => m.id === id).map((m) => m.status);
     assert.equal(seq.at(-1), 'Pull complete', `${id}: ${seq.join(', ')}`);
@@ -219,9 +236,38 @@ test('a multi-layer image with plain, gzip and zstd layers pulls in parallel and
   const big = msgs.filter((m) => m.status === 'Downloading' && m.progressDetail?.total > 1 << 20);
   assert.ok(big.length > 0 && big.every((m) => m.progressDetail.current <= m.progressDetail.total), 'Downloading progress for the big layer');
   assert.ok(msgs.some((m) => m.status === 'Extracting'), 'Extracting progress');
-  const out = await d.docker(['run', '--rm', `${reg.host}/layered`, 'sh', '-c', 'cat /hello.txt /zstd.txt /etc/marker; wc -c < /big.bin']);
+  const out = await d.docker(['run', '--rm', `${reg.host}/layered`, 'sh', '-c', 'cat /hello.txt /zstd.txt /etc/marker /etc/fifth; wc -c < /big.bin']);
   assert.equal(out.code, 0, out.stderr);
-  assert.equal(out.stdout, `hello from gzip\nhello from zstd\nplain layer\n${3 << 20}\n`);
+  assert.equal(out.stdout, `hello from gzip\nhello from zstd\nplain layer\nfifth layer\n${3 << 20}\n`);
+  assert.deepEqual(await ingestFiles(d), []);
+});
+
+test('docker run of an image not here pulls it first', async () => {
+  await reg.skopeoPush('runme:latest');
+  const r = await d.docker(['run', '--rm', `${reg.host}/runme`, 'echo', 'auto-pulled']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'auto-pulled\n');
+  assert.match(r.stderr, new RegExp(`Unable to find image '${reg.host}/runme:latest' locally`));
+  assert.match(r.stderr, new RegExp(`Status: Downloaded newer image for ${reg.host}/runme:latest`));
+});
+
+test('a layer whose bytes do not match its digest fails the pull mid-stream and leaves nothing', async () => {
+  const tar = await makeTar({ 'unique.bin': randomBytes(64 << 10) });
+  const layer = await rawPutBlob(reg.host, 'corrupt', tar);
+  const base = JSON.parse((await rawGet(reg.host, '/v2/ocibox/manifests/latest', OCI_MANIFEST)).bytes.toString());
+  const baseConfig = JSON.parse((await rawGet(reg.host, `/v2/ocibox/blobs/${base.config.digest}`)).bytes.toString());
+  const cfg = await rawPutBlob(reg.host, 'corrupt', Buffer.from(JSON.stringify({ ...baseConfig, rootfs: { type: 'layers', diff_ids: [sha256(tar)] }, history: [{ created_by: 'x' }] })));
+  await rawPutManifest(reg.host, 'corrupt', 'latest', OCI_MANIFEST, { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, ...cfg }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }] });
+  // The registry serves what its storage holds: flip a byte of the file inside the stored tar.
+  const hex = layer.digest.slice(7);
+  const data = join(reg.dir, 'storage', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+  const bytes = await fsp.readFile(data);
+  bytes[512 + 1000] ^= 0xff;
+  await fsp.writeFile(data, bytes);
+  const r = await d.docker(['pull', `${reg.host}/corrupt`]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.trim(), `filesystem layer verification failed for digest ${layer.digest}`);
+  assert.equal((await d.docker(['images', '-q', `${reg.host}/corrupt`])).stdout.trim(), '');
   assert.deepEqual(await ingestFiles(d), []);
 });
 
@@ -242,11 +288,11 @@ test('Basic auth (htpasswd): no or wrong credentials fail, the docker config\'s 
     await secured.skopeoPush('private:latest');
     const anon = await d.docker(['pull', `${secured.host}/private`]);
     assert.equal(anon.code, 1);
-    assert.match(anon.stderr, /Error response from daemon: .*no basic auth credentials/);
+    assert.equal(anon.stderr.trim(), `Error response from daemon: Get "http://${secured.host}/v2/private/manifests/latest": no basic auth credentials`);
     await writeDockerAuth(secured.host, 'alice', 'wrong');
     const wrong = await d.docker(['pull', `${secured.host}/private`]);
     assert.equal(wrong.code, 1);
-    assert.match(wrong.stderr, /unauthorized: /);
+    assert.equal(wrong.stderr.trim(), 'Error response from daemon: unauthorized: authentication required');
     await writeDockerAuth(secured.host, 'alice', 'secret-pw');
     const ok = await d.docker(['pull', `${secured.host}/private`]);
     assert.equal(ok.code, 0, ok.stderr);
@@ -307,6 +353,11 @@ test('a client leaving mid-pull cancels it: no image, no temp files', async () =
       setTimeout(() => reject(new Error('no Downloading progress')), 60_000);
     });
     await until('the cancelled pull to clean up', async () => (await ingestFiles(d)).length === 0, 20_000);
+    // The downloads stopped: nothing more flows from the registry.
+    await new Promise((r) => setTimeout(r, 1000));
+    const after1 = proxy.sent();
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(proxy.sent(), after1);
     const ls = await d.docker(['images', '-q', name]);
     assert.equal(ls.stdout.trim(), '');
   } finally {
@@ -344,9 +395,41 @@ test('berthd killed -9 mid-pull: no half image after restart, and pulling again 
     const out = await d.docker(['run', '--rm', name, 'sh', '-c', 'cat /hello.txt /zstd.txt /etc/marker; wc -c < /big.bin']);
     assert.equal(out.stdout, `hello from gzip\nhello from zstd\nplain layer\n${3 << 20}\n`, out.stderr);
     assert.deepEqual(await ingestFiles(d), []);
-    assert.ok(!existsSync(join(d.dataRoot, 'content', 'ingest', 'x')));
   } finally {
     await proxy.close();
+  }
+});
+
+test('https with a self-signed certificate: unverified for loopback and insecure-registries, refused otherwise', async () => {
+  const local = await startRegistry({ tls: true });
+  try {
+    await local.skopeoPush('tlsbox:latest');
+    const ok = await d.docker(['pull', `${local.host}/tlsbox`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, new RegExp(`Status: Downloaded newer image for ${local.host}/tlsbox:latest`));
+  } finally {
+    await local.stop();
+  }
+  // A non-loopback address of this host, reachable only from it: a test network's gateway.
+  const net = await d.docker(['network', 'create', 'pull-tls-net']);
+  assert.equal(net.code, 0, net.stderr);
+  const ip = (await d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'pull-tls-net'])).stdout.trim();
+  assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+  const remote = await startRegistry({ tls: true, ip });
+  const d2 = await startDaemon({ loadBusybox: false, extraArgs: ['--insecure-registry', remote.host] });
+  try {
+    await remote.skopeoPush('tlsbox:latest');
+    const refused = await d.docker(['pull', `${remote.host}/tlsbox`]);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr.trim(), `Error response from daemon: Get "https://${remote.host}/v2/": tls: failed to verify certificate: x509: certificate signed by unknown authority`);
+    const allowed = await d2.docker(['pull', `${remote.host}/tlsbox`]);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    const out = await d2.docker(['run', '--rm', `${remote.host}/tlsbox`, 'echo', 'insecure ok']);
+    assert.equal(out.stdout, 'insecure ok\n', out.stderr);
+  } finally {
+    await d2.cleanup();
+    await remote.stop();
+    await d.docker(['network', 'rm', 'pull-tls-net']);
   }
 });
 

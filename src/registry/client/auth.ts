@@ -3,7 +3,7 @@
 // service and scope (Basic credentials or anonymous), or a POST with grant_type=refresh_token
 // (identity token) or password; tokens are cached per scope set until expires_in runs out.
 import type { AuthConfig } from './types.ts';
-import { parseErrorResponse, RegistryError } from './errors.ts';
+import { networkError, parseErrorResponse, RegistryError } from './errors.ts';
 
 
 export interface Challenge {
@@ -101,7 +101,7 @@ export interface TokenResult {
   refreshToken?: string;
 }
 
-/** The token server's answer to a request without any usable credentials. */
+/** A Basic challenge, and no credentials to answer it with. */
 export class NoCredentialsError extends Error {}
 
 const MIN_TOKEN_LIFETIME_S = 60; // the token spec's default when expires_in is absent
@@ -114,12 +114,10 @@ export interface TokenRequest {
   /** Ask for a refresh token (docker login). */
   offline?: boolean;
   userAgent?: string;
-  fetchImpl?: typeof fetch;
 }
 
 /** Fetches a bearer token from a token server. */
 export async function fetchToken(req: TokenRequest): Promise<TokenResult> {
-  const f = req.fetchImpl ?? fetch;
   const creds = credentials(req.auth);
   const headers: Record<string, string> = {};
   if (req.userAgent) headers['User-Agent'] = req.userAgent;
@@ -133,7 +131,7 @@ export async function fetchToken(req: TokenRequest): Promise<TokenResult> {
     if (req.service) form.set('service', req.service);
     if (req.scopes.length) form.set('scope', req.scopes.join(' '));
     headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    res = await f(req.realm, { method: 'POST', headers, body: form.toString() });
+    res = await fetch(req.realm, { method: 'POST', headers, body: form.toString() }).catch((err) => Promise.reject(networkError('POST', req.realm, err)));
   } else {
     const u = new URL(req.realm);
     if (req.service) u.searchParams.set('service', req.service);
@@ -143,7 +141,7 @@ export async function fetchToken(req: TokenRequest): Promise<TokenResult> {
       u.searchParams.set('client_id', 'docker');
     }
     if (creds) headers.Authorization = basicHeader(creds);
-    res = await f(u, { headers });
+    res = await fetch(u, { headers }).catch((err) => Promise.reject(networkError('GET', u.toString(), err)));
   }
   const text = await res.text();
   if (!res.ok) {

@@ -107,3 +107,18 @@ export function pullErrorMessage(err: unknown, familiarName: string, familiarRef
   }
   return (err as Error)?.message ?? String(err);
 }
+
+/** OpenSSL's verdicts that Go words as "certificate signed by unknown authority". */
+const UNKNOWN_AUTHORITY = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY']);
+
+/** "Get \"url\": reason", as Go's net/http reports a failed request (dockerd prints these). */
+export function networkError(method: string, url: string, err: unknown): Error {
+  // fetch() puts the system error in cause; node:https throws it directly.
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const cause = e?.cause ?? e;
+  let reason = cause?.message ?? String(err);
+  if (cause?.code === 'ECONNREFUSED') reason = `dial tcp ${new URL(url).host}: connect: connection refused`;
+  if (cause?.code && UNKNOWN_AUTHORITY.has(cause.code)) reason = 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
+  const verb = method[0] + method.slice(1).toLowerCase();
+  return new RegistryError(500, [{ code: 'UNKNOWN' }], `${verb} "${url}": ${reason}`);
+}

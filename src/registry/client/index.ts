@@ -1,8 +1,8 @@
 // The registry client: Repository handles over a per-repository Transport, and login checks.
 import type { AuthConfig, Descriptor, RegistryClient, RegistryOptions, Repository, Scope } from './types.ts';
 import { basicHeader, credentials, fetchToken, parseChallenges, repositoryScope } from './auth.ts';
-import { RegistryError } from './errors.ts';
-import { Transport, networkError } from './transport.ts';
+import { networkError, RegistryError } from './errors.ts';
+import { Transport, endpointFetch } from './transport.ts';
 import { endpointsFor } from './endpoints.ts';
 import { getManifest, headManifest, listTags, putManifest } from './manifests.ts';
 import { fetchBlob, statBlob } from './blobs.ts';
@@ -78,7 +78,7 @@ export function createRegistryClient(opts: RegistryOptions): RegistryClient {
         const ua: Record<string, string> = opts.userAgent ? { 'User-Agent': opts.userAgent } : {};
         let res: Response;
         try {
-          res = await fetch(url, { headers: ua, signal: AbortSignal.timeout(15_000) });
+          res = await endpointFetch(eps[i], url, { headers: ua, signal: AbortSignal.timeout(15_000) });
         } catch (err) {
           lastErr = networkError('GET', url, err);
           if (eps[i].insecure && i + 1 < eps.length) continue;
@@ -95,14 +95,14 @@ export function createRegistryClient(opts: RegistryOptions): RegistryClient {
           } catch (err) {
             throw new RegistryError(401, (err as RegistryError).errors ?? [{ code: 'UNAUTHORIZED' }], `Get "${url}": ${(err as Error).message}`);
           }
-          const check = await fetch(url, { headers: { ...ua, Authorization: `Bearer ${token.token}` } });
+          const check = await endpointFetch(eps[i], url, { headers: { ...ua, Authorization: `Bearer ${token.token}` } });
           await check.arrayBuffer().catch(() => undefined);
           if (check.status === 401) throw new RegistryError(401, [{ code: 'UNAUTHORIZED' }], `login attempt to ${url} failed with status: 401 Unauthorized`);
           return token.refreshToken ? { identityToken: token.refreshToken } : {};
         }
         const creds = credentials(auth);
         if (!creds) throw new RegistryError(401, [{ code: 'UNAUTHORIZED' }], `Get "${url}": no basic auth credentials`);
-        const check = await fetch(url, { headers: { ...ua, Authorization: basicHeader(creds) } });
+        const check = await endpointFetch(eps[i], url, { headers: { ...ua, Authorization: basicHeader(creds) } });
         await check.arrayBuffer().catch(() => undefined);
         if (!check.ok) throw new RegistryError(check.status, [{ code: 'UNAUTHORIZED' }], `login attempt to ${url} failed with status: ${check.status} ${check.statusText}`);
         return {};

@@ -4,7 +4,8 @@
 import type { AuthConfig, RegistryOptions } from './types.ts';
 import { Authorizer, NoCredentialsError, parseChallenges } from './auth.ts';
 import { endpointsFor, type Endpoint } from './endpoints.ts';
-import { parseErrorResponse, RegistryError } from './errors.ts';
+import { insecureFetch, sameOrigin, type FetchInit } from './insecure-fetch.ts';
+import { networkError, parseErrorResponse, RegistryError } from './errors.ts';
 
 const PING_TIMEOUT_MS = 15_000;
 
@@ -15,16 +16,6 @@ export interface RequestInit2 {
   signal?: AbortSignal;
   /** Extra token scopes for this request (a cross-repository mount's source). */
   extraScopes?: string[];
-}
-
-/** "Get \"url\": reason", as Go's net/http reports a failed request (dockerd prints these). */
-export function networkError(method: string, url: string, err: unknown): Error {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  let reason = cause?.message ?? (err as Error)?.message ?? String(err);
-  if (cause?.code === 'ECONNREFUSED') reason = `dial tcp ${new URL(url).host}: connect: connection refused`;
-  const verb = method[0] + method.slice(1).toLowerCase();
-  const e = new RegistryError(500, [{ code: 'UNKNOWN' }], `${verb} "${url}": ${reason}`);
-  return e;
 }
 
 /** A failed response as a RegistryError (reads the body). */
@@ -42,6 +33,16 @@ export async function responseError(res: Response): Promise<RegistryError> {
     }
   }
   return err;
+}
+
+/**
+ * fetch() for a request to ep: without certificate checks for an insecure https endpoint
+ * (as dockerd), else Node's fetch.
+ */
+export function endpointFetch(ep: Endpoint, url: string, init: FetchInit = {}): Promise<Response> {
+  if (ep.insecure && url.startsWith('https:') && sameOrigin(url, ep.url)) return insecureFetch(url, init);
+  const streaming = init.body !== undefined && typeof init.body !== 'string' && !Buffer.isBuffer(init.body);
+  return fetch(url, { method: init.method, headers: init.headers, body: init.body as BodyInit | undefined, signal: init.signal, redirect: 'follow', ...(streaming ? { duplex: 'half' } : {}) } as RequestInit);
 }
 
 export class Transport {
@@ -96,7 +97,7 @@ export class Transport {
       const url = `${ep.url}/v2/`;
       let res: Response;
       try {
-        res = await fetch(url, { headers: this.baseHeaders(), signal: AbortSignal.timeout(PING_TIMEOUT_MS), redirect: 'follow' });
+        res = await endpointFetch(ep, url, { headers: this.baseHeaders(), signal: AbortSignal.timeout(PING_TIMEOUT_MS) });
       } catch (err) {
         lastErr = networkError('GET', url, err);
         if ((ep.insecure || ep.mirror) && this.index + 1 < this.endpoints.length) continue;
@@ -135,14 +136,7 @@ export class Transport {
       if (authz) headers.Authorization = authz;
       let res: Response;
       try {
-        res = await fetch(url, {
-          method,
-          headers,
-          body: init.body as BodyInit | undefined,
-          signal: init.signal,
-          redirect: 'follow',
-          ...(init.body !== undefined && !replayable ? { duplex: 'half' } : {}),
-        } as RequestInit);
+        res = await endpointFetch(this.endpoint, url, { method, headers, body: init.body, signal: init.signal });
       } catch (err) {
         if (init.signal?.aborted) throw err;
         throw networkError(method, url, err);
