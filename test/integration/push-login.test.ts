@@ -291,3 +291,26 @@ test('token auth: docker login stores the identity token the registry gave; push
     await treg.stop();
   }
 });
+
+test('chunked uploads (BERTH_PUSH_CHUNK_SIZE): the layer goes in PATCHes of that size and arrives whole', async () => {
+  process.env.BERTH_PUSH_CHUNK_SIZE = String(256 * 1024);
+  let d2: TestDaemon | undefined;
+  try {
+    d2 = await startDaemon();
+  } finally {
+    delete process.env.BERTH_PUSH_CHUNK_SIZE;
+  }
+  try {
+    assert.equal((await d2.docker(['tag', 'busybox', `${openReg.host}/chunked:1`])).code, 0);
+    const p = await d2.docker(['push', `${openReg.host}/chunked:1`], { timeoutMs: 120_000 });
+    assert.equal(p.code, 0, p.stderr);
+    const raw = await skopeo(`${openReg.host}/chunked:1`, true, 'x:y');
+    const size: number = raw.layers[0].size;
+    const patches = (await openReg.log()).split('\n').filter((l) => l.startsWith('127.0.0.1 - - ') && /"PATCH \/v2\/chunked\/blobs\/uploads\//.test(l));
+    assert.equal(patches.length, Math.ceil(size / (256 * 1024)));
+    const inspect = JSON.parse((await d2.docker(['image', 'inspect', 'busybox'])).stdout)[0];
+    assert.equal(raw.config.digest, inspect.Id);
+  } finally {
+    await d2.cleanup();
+  }
+});
