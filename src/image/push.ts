@@ -56,6 +56,7 @@ export interface PushRequest {
 export function pushTargets(images: ImageStore, name: string, tag: string | undefined): { repo: Reference; tags: Array<{ tag: string; image: ImageRecord }> } {
   const parsed = parseReference(name);
   const repo: Reference = { domain: parsed.domain, path: parsed.path };
+  if (tag && !/^[\w][\w.-]{0,127}$/.test(tag)) throw badParameter('invalid tag format');
   const want = fullName(repo);
   const tags: Array<{ tag: string; image: ImageRecord }> = [];
   for (const image of images.all()) {
@@ -65,9 +66,6 @@ export function pushTargets(images: ImageStore, name: string, tag: string | unde
     }
   }
   tags.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-  if (tag) {
-    if (!/^[\w][\w.-]{0,127}$/.test(tag)) throw badParameter('invalid tag format');
-  }
   return { repo, tags };
 }
 
@@ -104,7 +102,7 @@ async function pushTag(deps: PushDeps, repo: Repository, ref: Reference, tag: st
   // As dockerd: the top layer first.
   const order = diffIds.map((_, i) => diffIds.length - 1 - i);
   for (const i of order) emit({ status: 'Preparing', progressDetail: {}, id: shortId(diffIds[i]) });
-  const pushed = new Map<string, Descriptor>();
+  const pushed = new Map<string, Promise<Descriptor>>();
   const results: Array<Descriptor | undefined> = new Array(diffIds.length);
   const sem = new Semaphore(deps.concurrency ?? MAX_CONCURRENT_UPLOADS);
   const abort = new AbortController();
@@ -120,16 +118,16 @@ async function pushTag(deps: PushDeps, repo: Repository, ref: Reference, tag: st
       }
       try {
         if (abort.signal.aborted) throw abort.signal.reason;
-        // The same layer twice in one image goes once.
+        // The same layer twice in one image goes once (the upper one, which starts first).
         const known = pushed.get(diffId);
         if (known) {
+          results[i] = await known;
           emit({ status: 'Layer already exists', progressDetail: {}, id });
-          results[i] = known;
           return;
         }
-        const desc = await pushLayer(deps, repo, ref, { diffId, id, hint: original?.layers[i], pulledFrom: original?.repositories ?? [] }, abort.signal, emit);
-        pushed.set(diffId, desc);
-        results[i] = desc;
+        const p = pushLayer(deps, repo, ref, { diffId, id, hint: original?.layers[i], pulledFrom: original?.repositories ?? [] }, abort.signal, emit);
+        pushed.set(diffId, p);
+        results[i] = await p;
       } catch (err) {
         abort.abort(err);
         throw err;
@@ -158,12 +156,8 @@ async function pushTag(deps: PushDeps, repo: Repository, ref: Reference, tag: st
   await repo.putManifest(tag, manifest.mediaType, manifest.bytes);
   const digest = digestOf(manifest.bytes);
   emit({ status: `${tag}: digest: ${digest} size: ${manifest.bytes.length}` });
-  try {
-    await deps.images.setReference({ domain: ref.domain, path: ref.path, digest }, image.id);
-  } catch (err) {
-    // A digest already naming another image stays (dockerd would move it).
-    if (!(err instanceof EngineError && err.status === 409)) throw err;
-  }
+  // As dockerd (addDigestReference): the digest moves to this image if it named another.
+  await deps.images.setReference({ domain: ref.domain, path: ref.path, digest }, image.id, true);
   emit({ progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: manifest.bytes.length } } as PushMessage);
 }
 

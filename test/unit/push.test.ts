@@ -191,6 +191,21 @@ test('again: existence checks, no second compression; another repository mounts;
   assert.deepEqual(reloaded.sightings(diffIds[0]).map((s) => s.repository).sort(), ['reg.test:5000/app', 'reg.test:5000/team/copy']);
 });
 
+test('a layer twice in one image is uploaded once', async () => {
+  const tar = await tarOf('same', 'same bytes');
+  const d = sha(tar);
+  const config = { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [d, d] } };
+  const img = await images.createImage(Buffer.from(JSON.stringify(config)), { layerSources: new Map([[d, () => Readable.from([tar])]]) });
+  await images.tag(img.id, 'reg.test:5000/twice:1');
+  const l = lines(await push('reg.test:5000/twice', '1'));
+  const id = d.slice(7, 19);
+  assert.deepEqual(l.slice(1), [`${id}: Preparing`, `${id}: Preparing`, `${id}: Pushed`, `${id}: Layer already exists`, l.at(-1)]);
+  assert.equal(registry.calls.filter((c) => c.startsWith('push twice')).length, 2, registry.calls.join('\n')); // the layer and the config
+  const doc = JSON.parse(registry.manifests.get('twice:1')!.bytes.toString());
+  assert.equal(doc.layers.length, 2);
+  assert.equal(doc.layers[0].digest, doc.layers[1].digest);
+});
+
 test('push errors: no image by that name, no such tag', async () => {
   await makeImage(1, 'reg.test:5000/app:1');
   const msgs: PushMessage[] = [];
