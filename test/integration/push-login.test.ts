@@ -268,6 +268,26 @@ test('on a terminal, berth push and pull draw what docker draws', async () => {
   }
 });
 
+test('on a terminal, berth login prompts for the name and (unechoed) password as docker does', async () => {
+  const env = { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: dockerConfig };
+  const session = async (cli: string) => {
+    await docker(['logout', reg.host]);
+    const s = new PtySession(`stty rows 40 cols 150; ${cli} login ${reg.host}`, env);
+    let at = await s.waitFor('Username: ');
+    s.send('alice\r');
+    at = await s.waitFor('Password: ', at);
+    s.send('secret-pw\r');
+    assert.equal(await s.exit(60_000), 0, s.output);
+    assert.ok(!s.output.includes('secret-pw'), 'the password is not echoed');
+    return s.output.replace(/berth/g, 'docker');
+  };
+  const dk = await session('docker');
+  const b = await session(`${REPO}/bin/berth`);
+  assert.equal(b, dk);
+  assert.match(b, /Login Succeeded/);
+  await docker(['logout', reg.host]);
+});
+
 test('token auth: docker login stores the identity token the registry gave; push goes with it', async () => {
   const treg = await startRegistry({ auth: 'token', users: { bob: 'pw-b' } });
   try {
