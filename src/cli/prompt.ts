@@ -10,9 +10,10 @@ export async function confirm(cli: Cli, message: string): Promise<boolean> {
 
 /** Prints the prompt and reads one line (without its line end); hidden turns the terminal's echo off meanwhile. */
 export async function readLine(cli: Cli, prompt: string, hidden = false): Promise<string> {
-  cli.out.write(prompt);
+  // The echo goes off before the prompt shows, as docker's DisableInputEcho.
   const raw = hidden && cli.inIsTerminal && typeof cli.in.setRawMode === 'function';
   if (raw) cli.in.setRawMode!(true);
+  cli.out.write(prompt);
   try {
     return await new Promise<string>((resolve) => {
       let buf = '';

@@ -334,3 +334,20 @@ test('chunked uploads (BERTH_PUSH_CHUNK_SIZE): the layer goes in PATCHes of that
     await d2.cleanup();
   }
 });
+
+test('after a berthd restart, what berth knows of the registry still spares the upload', async () => {
+  const login = await docker(['login', '-u', 'alice', '--password-stdin', reg.host], 'secret-pw\n');
+  assert.equal(login.code, 0, login.stderr);
+  try {
+    assert.equal(await d.stop('SIGTERM'), 0);
+    await d.restart();
+    const remote = await skopeo(`${reg.host}/bb:1`);
+    const p = await docker(['push', `${reg.host}/bb:1`]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, new RegExp(`: Layer already exists\\n1: digest: ${remote.Digest} size: \\d+\\n$`));
+    const inspect = JSON.parse((await docker(['image', 'inspect', `${reg.host}/bb:1`])).stdout)[0];
+    assert.ok(inspect.RepoDigests.includes(`${reg.host}/bb@${remote.Digest}`));
+  } finally {
+    await docker(['logout', reg.host]);
+  }
+});
