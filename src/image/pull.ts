@@ -171,7 +171,7 @@ async function pullOne(deps: PullDeps, repo: Repository, ref: Reference, platfor
     );
   }
   const chains = chainIds(diffIds);
-  images.pin(chains);
+  await images.pin(chains);
   let downloaded = false;
   try {
     if (!have) downloaded = await pullLayers(deps, repo, m.layers, diffIds, chains, signal, emit);

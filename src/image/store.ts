@@ -463,8 +463,15 @@ export class ImageStore {
         await this.saveLayerRegistry();
       }
     });
-    const [toContent, toSnapshot] = teeStream(tar);
-    const [spooled, applied] = await Promise.allSettled([this.content.spool(toContent), this.snapshotter.applyLayer(parent, chainId, toSnapshot, diffId)]);
+    const tee = teeStream(tar);
+    const [toContent, toSnapshot] = tee.branches;
+    // A consumer failing before it reads (a missing parent) must not leave the other waiting.
+    const failBoth = <T>(p: Promise<T>) =>
+      p.catch((err: unknown) => {
+        tee.abort(err);
+        throw err;
+      });
+    const [spooled, applied] = await Promise.allSettled([failBoth(this.content.spool(toContent)), failBoth(this.snapshotter.applyLayer(parent, chainId, toSnapshot, diffId))]);
     const pending = spooled.status === 'fulfilled' ? spooled.value : undefined;
     try {
       if (applied.status === 'rejected') throw applied.reason;
@@ -476,9 +483,15 @@ export class ImageStore {
     }
   }
 
-  /** Keeps these snapshots from layer collection until unpin() (a pull in progress). */
-  pin(chainIds: readonly string[]): void {
-    for (const c of chainIds) this.pinned.set(c, (this.pinned.get(c) ?? 0) + 1);
+  /**
+   * Keeps these snapshots from layer collection until unpin() (a pull in progress). Taken
+   * under the store's lock, so a collection already under way finishes first: after pin(),
+   * hasLayer() answers stay true.
+   */
+  pin(chainIds: readonly string[]): Promise<void> {
+    return this.mutex.run(async () => {
+      for (const c of chainIds) this.pinned.set(c, (this.pinned.get(c) ?? 0) + 1);
+    });
   }
 
   unpin(chainIds: readonly string[]): void {

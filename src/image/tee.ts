@@ -1,7 +1,14 @@
 // Splits one byte stream into two consumed concurrently (a layer tar going to the snapshot
 // and to the content store in one pass). The faster reader waits once it is `highWater`
-// chunks ahead; an error, or a reader quitting early, fails the other reader too.
-export function teeStream<T>(src: AsyncIterable<T>, highWater = 8): [AsyncIterable<T>, AsyncIterable<T>] {
+// chunks ahead; an error, a reader quitting early, or abort() (a consumer that failed
+// without ever reading) fails the other reader too.
+export interface Tee<T> {
+  branches: [AsyncIterable<T>, AsyncIterable<T>];
+  /** Fails both readers (for a consumer that gave up before reading its branch). */
+  abort(reason: unknown): void;
+}
+
+export function teeStream<T>(src: AsyncIterable<T>, highWater = 8): Tee<T> {
   const it = src[Symbol.asyncIterator]();
   const queues: T[][] = [[], []];
   const closed = [false, false];
@@ -59,5 +66,13 @@ export function teeStream<T>(src: AsyncIterable<T>, highWater = 8): [AsyncIterab
       }
     },
   });
-  return [branch(0), branch(1)];
+  return {
+    branches: [branch(0), branch(1)],
+    abort(reason: unknown) {
+      if (done || error !== undefined) return;
+      error = reason ?? new Error('stream aborted');
+      void it.return?.().catch(() => undefined);
+      notify();
+    },
+  };
 }

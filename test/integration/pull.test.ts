@@ -13,6 +13,7 @@ import { request } from 'node:http';
 import { startDaemon, run, type TestDaemon } from '../helpers/daemon.ts';
 import { freePort, rawGet, rawPutBlob, rawPutManifest, sha256, slowProxy, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { until } from '../helpers/until.ts';
+import { PtySession } from '../helpers/pty.ts';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -368,10 +369,10 @@ test('a client leaving mid-pull cancels it: no image, no temp files', async () =
 test('berthd killed -9 mid-pull: no half image after restart, and pulling again completes it', async () => {
   const proxy = await slowProxy(reg.host, 256 << 10);
   const name = `${proxy.host}/layered`;
+  let seen = '';
   try {
     await new Promise<void>((resolve, reject) => {
       const req = request({ socketPath: d.socket, method: 'POST', path: `/images/create?fromImage=${encodeURIComponent(name)}&tag=latest` }, (res) => {
-        let seen = '';
         res.on('data', (c: Buffer) => {
           seen += c.toString();
           // Kill once a layer is unpacked and others are still downloading.
@@ -380,10 +381,11 @@ test('berthd killed -9 mid-pull: no half image after restart, and pulling again 
             resolve();
           }
         });
+        res.on('end', () => reject(new Error(`the pull ended before the kill: ${seen}`)));
       });
       req.on('error', () => undefined);
       req.end();
-      setTimeout(() => reject(new Error('no progress before the kill')), 60_000);
+      setTimeout(() => reject(new Error(`no progress before the kill: ${seen}`)), 60_000);
     });
     await d.stop('SIGKILL');
     await d.restart();
@@ -430,6 +432,54 @@ test('https with a self-signed certificate: unverified for loopback and insecure
     await d2.cleanup();
     await remote.stop();
     await d.docker(['network', 'rm', 'pull-tls-net']);
+  }
+});
+
+test('two pulls of the same image at once both succeed and share the result', async () => {
+  await d.docker(['rmi', '-f', `${reg.host}/layered`]);
+  const [a, b] = await Promise.all([d.docker(['pull', `${reg.host}/layered`]), d.docker(['pull', `${reg.host}/layered:latest`])]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  const out = await d.docker(['run', '--rm', `${reg.host}/layered`, 'cat', '/etc/fifth']);
+  assert.equal(out.stdout, 'fifth layer\n', out.stderr);
+  assert.equal((await d.docker(['images', '-q', `${reg.host}/layered`])).stdout.trim().split('\n').length, 1);
+  assert.deepEqual(await ingestFiles(d), []);
+});
+
+test('--registry-mirror serves docker.io pulls (here the only source: no Docker Hub)', async () => {
+  await reg.skopeoPush('library/busybox:latest');
+  const d3 = await startDaemon({ loadBusybox: false, extraArgs: ['--registry-mirror', `http://${reg.host}`] });
+  try {
+    const r = await d3.docker(['pull', 'busybox']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^latest: Pulling from library\/busybox$/m);
+    assert.match(r.stdout, /Status: Downloaded newer image for busybox:latest\ndocker\.io\/library\/busybox:latest\n$/);
+    const ins = await d3.docker(['image', 'inspect', '-f', '{{json .RepoTags}} {{json .RepoDigests}}', 'busybox']);
+    assert.equal(ins.stdout.trim(), `["busybox:latest"] ["busybox@${busyboxDigest}"]`);
+    const out = await d3.docker(['run', '--rm', 'busybox', 'echo', 'from the mirror']);
+    assert.equal(out.stdout, 'from the mirror\n', out.stderr);
+  } finally {
+    await d3.cleanup();
+  }
+});
+
+test('on a terminal, docker pull draws download and extract progress bars', async () => {
+  const tar = await makeTar({ 'tty.bin': randomBytes(1 << 20) });
+  const layer = await rawPutBlob(reg.host, 'ttybox', gzipSync(tar));
+  const base = JSON.parse((await rawGet(reg.host, '/v2/ocibox/manifests/latest', OCI_MANIFEST)).bytes.toString());
+  const baseConfig = JSON.parse((await rawGet(reg.host, `/v2/ocibox/blobs/${base.config.digest}`)).bytes.toString());
+  const cfg = await rawPutBlob(reg.host, 'ttybox', Buffer.from(JSON.stringify({ ...baseConfig, rootfs: { type: 'layers', diff_ids: [sha256(tar)] }, history: [{ created_by: 'x' }] })));
+  await rawPutManifest(reg.host, 'ttybox', 'latest', OCI_MANIFEST, { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, ...cfg }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }] });
+  const proxy = await slowProxy(reg.host, 512 << 10);
+  const pty = new PtySession(`stty rows 40 cols 120; docker pull ${proxy.host}/ttybox`, { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dataRoot, '..', 'docker-config') });
+  try {
+    await pty.waitFor(/Downloading\s+\[=*>?\s*\]\s+[\d.]+[kM]B\/[\d.]+MB/, 0, 60_000);
+    await pty.waitFor(/Extracting\s+\[=+>?\s*\]/, 0, 60_000);
+    await pty.waitFor('Pull complete', 0, 60_000);
+    assert.equal(await pty.exit(60_000), 0);
+  } finally {
+    pty.kill();
+    await proxy.close();
   }
 });
 

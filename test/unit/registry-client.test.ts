@@ -148,12 +148,12 @@ test('daemon flags and daemon.json: insecure registries and mirrors', () => {
   assert.throws(() => parseDaemonArgs(['--config-file', '/nonexistent', '--insecure-registry', 'http://r']), /should not contain ':\/\/'/);
 });
 
-test('tee: both readers see every chunk; an error reaches both; a reader quitting fails the other', async () => {
+test('tee: both readers see every chunk; an error reaches both; a reader quitting or an abort fails the other', async () => {
   async function* src(n: number, fail = false) {
     for (let i = 0; i < n; i++) yield i;
     if (fail) throw new Error('boom');
   }
-  const [a, b] = teeStream(src(50), 4);
+  const [a, b] = teeStream(src(50), 4).branches;
   const read = async (it: AsyncIterable<number>) => {
     const out: number[] = [];
     for await (const x of it) out.push(x);
@@ -162,14 +162,19 @@ test('tee: both readers see every chunk; an error reaches both; a reader quittin
   const [ra, rb] = await Promise.all([read(a), read(b)]);
   assert.deepEqual(ra, [...Array(50).keys()]);
   assert.deepEqual(rb, ra);
-  const [c, e] = teeStream(src(3, true));
+  const [c, e] = teeStream(src(3, true)).branches;
   const res = await Promise.allSettled([read(c), read(e)]);
   assert.ok(res.every((r) => r.status === 'rejected' && /boom/.test(String(r.reason))));
-  const [f, g] = teeStream(src(100), 2);
+  const [f, g] = teeStream(src(100), 2).branches;
   const quit = (async () => {
     for await (const x of f) if (x === 1) break;
   })();
   await assert.rejects(Promise.all([quit, read(g)]), /stopped early/);
+  // A consumer that fails before reading its branch: abort() releases the other one.
+  const t = teeStream(src(100), 2);
+  const reader = read(t.branches[0]);
+  setTimeout(() => t.abort(new Error('parent snapshot missing')), 20);
+  await assert.rejects(reader, /parent snapshot missing/);
 });
 
 /** A scripted registry on loopback (http, as the client allows there). */
