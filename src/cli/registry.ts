@@ -52,6 +52,10 @@ const port: Entry = { names: ['port'], module: './commands/port.ts', use: 'CONTA
 const cp: Entry = { names: ['cp'], module: './commands/cp.ts', use: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', short: 'Copy files/folders between a container and the local filesystem', long: "Copy files/folders between a container and the local filesystem\n\nUse '-' as the source to read a tar archive from stdin\nand extract it to a directory destination in a container.\nUse '-' as the destination to stream a tar archive of a\ncontainer source to stdout.", aliases: A('docker container cp, docker cp') };
 const diff: Entry = { names: ['diff'], module: './commands/diff.ts', use: 'CONTAINER', short: 'Inspect changes to files or directories on a container\'s filesystem', aliases: A('docker container diff, docker diff') };
 const exportE: Entry = { names: ['export'], module: './commands/export.ts', use: '[OPTIONS] CONTAINER', short: 'Export a container\'s filesystem as a tar archive', aliases: A('docker container export, docker export') };
+const login: Entry = { names: ['login'], module: './commands/login.ts', use: '[OPTIONS] [SERVER]', short: 'Authenticate to a registry', long: 'Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.' };
+const logout: Entry = { names: ['logout'], module: './commands/logout.ts', use: '[SERVER]', short: 'Log out from a registry', long: 'Log out from a registry.\nIf no server is specified, the default is defined by the daemon.' };
+const pull: Entry = { names: ['pull'], module: './commands/pull.ts', use: '[OPTIONS] NAME[:TAG|@DIGEST]', short: 'Download an image from a registry', aliases: A('docker image pull, docker pull') };
+const push: Entry = { names: ['push'], module: './commands/push.ts', use: '[OPTIONS] NAME[:TAG]', short: 'Upload an image to a registry', aliases: A('docker image push, docker push') };
 const events: Entry = { names: ['events'], module: './commands/events.ts', use: '[OPTIONS]', short: 'Get real time events from the server', aliases: A('docker system events, docker events') };
 
 /** Top-level commands, in docker's help order. */
@@ -72,10 +76,14 @@ export const TOP: Entry[] = [
   { names: ['inspect'], module: './commands/inspect.ts', use: '[OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on Berth objects' },
   kill,
   load,
+  login,
+  logout,
   logs,
   pause,
   port,
   { names: ['ps'], module: './commands/ps.ts', use: '[OPTIONS]', short: 'List containers', aliases: psAliases },
+  pull,
+  push,
   rename,
   restart,
   { names: ['rm'], module: './commands/rm.ts', use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Remove one or more containers', aliases: rmAliases },
@@ -135,6 +143,8 @@ export const GROUPS: Group[] = [
       load,
       { names: ['ls', 'list'], module: './commands/images.ts', use: '[OPTIONS] [REPOSITORY[:TAG]]', short: 'List images', aliases: imagesAliases },
       { names: ['prune'], module: './commands/image-prune.ts', use: '[OPTIONS]', short: 'Remove unused images' },
+      pull,
+      push,
       { names: ['rm', 'rmi', 'remove'], module: './commands/rmi.ts', use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Remove one or more images', aliases: rmiAliases },
       save,
       tag,

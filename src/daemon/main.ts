@@ -9,6 +9,8 @@ import { registryInfo } from '../registry/client/endpoints.ts';
 import { containerRoutes } from '../api/routes/containers.ts';
 import { attachRoutes } from '../api/routes/attach.ts';
 import { imageRoutes } from '../api/routes/images.ts';
+import { registryRoutes } from '../api/routes/registry.ts';
+import { DistributionMetadata } from '../registry/distribution-metadata.ts';
 import { execRoutes } from '../api/routes/exec.ts';
 import { statsRoutes } from '../api/routes/stats.ts';
 import { eventsRoutes } from '../api/routes/events.ts';
@@ -120,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
   execRoutes(api.router, { exec: engine.exec });
   attachRoutes(api.router, { containers: engine.containers });
   imageRoutes(api.router, { images: engine.images, usedBy: (id) => engine.usedBy(id), containerCount: (id) => engine.usedBy(id).length, registry: engine.registry });
+  const pushChunk = Number(process.env.BERTH_PUSH_CHUNK_SIZE) || undefined;
+  registryRoutes(api.router, { images: engine.images, registry: engine.registry, metadata: new DistributionMetadata(engine.images.root), chunkSize: pushChunk });
   const cgroupLayout = await detectCgroupLayout();
   statsRoutes(api.router, {
     stats: new ContainerStatsService({ store: engine.containers.store, cgroupParent: config.cgroupParent, layout: cgroupLayout }),

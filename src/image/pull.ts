@@ -208,7 +208,7 @@ async function* counted(src: AsyncIterable<Uint8Array>, total: number, report: (
   }
 }
 
-class Semaphore {
+export class Semaphore {
   private free: number;
   private readonly waiters: Array<() => void> = [];
   constructor(n: number) {
@@ -340,7 +340,7 @@ async function pullLayers(
 }
 
 /** The error that started a failure, not the aborts it caused in the other downloads. */
-function firstCause(results: PromiseSettledResult<void>[], fallback: unknown): unknown {
+export function firstCause(results: PromiseSettledResult<void>[], fallback: unknown): unknown {
   for (const r of results) {
     if (r.status === 'rejected' && !(r.reason instanceof DOMException && r.reason.name === 'AbortError')) return r.reason;
   }

@@ -1,0 +1,22 @@
+// berth logout: removes a registry's credentials from the docker CLI's config.json, under
+// every key docker may have stored them as.
+import type { Cli } from '../cli.ts';
+import { maxArgs, type CommandDef } from '../command.ts';
+import { DockerConfig, INDEX_SERVER, convertToHostname } from '../docker-config.ts';
+
+export const command: CommandDef<Record<string, never>> = {
+  args: maxArgs(1),
+  flags: () => ({}),
+  async run(cli: Cli, _f, args: string[]) {
+    const server = args[0] || INDEX_SERVER;
+    const keys = [server];
+    let shown = server;
+    if (args[0]) {
+      shown = convertToHostname(server);
+      keys.push(shown, `http://${shown}`, `https://${shown}`);
+    }
+    cli.println(`Removing login credentials for ${shown}`);
+    const cfg = await DockerConfig.load();
+    await cfg.erase(keys);
+  },
+};
