@@ -45,6 +45,7 @@ function docker(host: string, args: string[]): void {
 async function series(engineHost: string, fresh: () => Promise<Registry>): Promise<{ push: number[]; pull: number[] }> {
   const push: number[] = [];
   const pull: number[] = [];
+  const refs: string[] = [];
   let reg: Registry | undefined;
   try {
     for (let i = 0; i < N; i++) {
@@ -52,15 +53,21 @@ async function series(engineHost: string, fresh: () => Promise<Registry>): Promi
       reg = await fresh();
       const ref = `${reg.host}/bench/bulk:${i}`;
       docker(engineHost, ['tag', IMAGE, ref]);
+      refs.push(ref);
       push.push(timed(engineHost, ['push', ref]));
     }
-    const ref = `${reg!.host}/bench/bulk:${N - 1}`;
+    // Only the image's own tag stays, so the pull's rmi removes the layers and every pull
+    // fetches and unpacks all of them.
+    const ref = refs.at(-1)!;
+    for (const r of refs) docker(engineHost, ['rmi', r]);
+    docker(engineHost, ['pull', ref]);
+    docker(engineHost, ['rmi', IMAGE]);
     for (let i = 0; i < N; i++) {
       docker(engineHost, ['rmi', ref]);
-      const t = timed(engineHost, ['pull', ref]);
-      pull.push(t);
+      pull.push(timed(engineHost, ['pull', ref]));
     }
-    for (let i = 0; i < N - 1; i++) docker(engineHost, ['rmi', `${reg!.host}/bench/bulk:${i}`]);
+    docker(engineHost, ['tag', ref, IMAGE]);
+    docker(engineHost, ['rmi', ref]);
   } finally {
     await reg?.stop();
   }

@@ -11,6 +11,7 @@ import type { PendingBlob } from '../content/store.ts';
 import { isDigest } from '../content/digest.ts';
 import type { AuthConfig, Descriptor, RegistryClient, Repository } from '../registry/client/types.ts';
 import { pullErrorMessage, RegistryError } from '../registry/client/errors.ts';
+import { log } from '../util/log.ts';
 import { EngineError, badParameter, notFound } from '../util/errors.ts';
 import { chainIds, decompress } from './layers.ts';
 import { formatPlatform, normalizePlatform, parsePlatform, platformMatches, selectPlatformEntry, type Platform } from './platform.ts';
@@ -316,6 +317,7 @@ async function pullLayers(
     } catch (err) {
       const code = err instanceof RegistryError ? err.code : undefined;
       const failure = code === 'DIGEST_INVALID' || code === 'SIZE_INVALID' ? new EngineError(500, `filesystem layer verification failed for digest ${desc.digest}`) : err;
+      if (failure !== err) log.warn('layer verification failed', { digest: desc.digest, error: (err as Error).message });
       abort.abort(failure);
       throw failure;
     } finally {

@@ -306,7 +306,7 @@ export function compressedLayer(deps: Pick<PushDeps, 'images' | 'metadata'>, dif
       const content = deps.images.content;
       const known = deps.metadata.compressed(diffId);
       if (known && (await content.has(known.digest))) return known;
-      const gz = createGzip();
+      const gz = createGzip({ chunkSize: 256 * 1024 }); // large pieces: fewer callbacks and writes
       const src = Readable.from(content.readStream(diffId));
       src.on('error', (err) => gz.destroy(err));
       src.pipe(gz);
