@@ -471,12 +471,17 @@ export class ImageStore {
         tee.abort(err);
         throw err;
       });
-    const [spooled, applied] = await Promise.allSettled([failBoth(this.content.spool(toContent)), failBoth(this.snapshotter.applyLayer(parent, chainId, toSnapshot, diffId))]);
+    // The snapshot's apply hashes the bytes and checks them against diffId; the copy for
+    // the content store is the same bytes, committed only after that check passed.
+    const [spooled, applied] = await Promise.allSettled([
+      failBoth(this.content.spool(toContent, { verifiedBy: diffId })),
+      failBoth(this.snapshotter.applyLayer(parent, chainId, toSnapshot, diffId)),
+    ]);
     const pending = spooled.status === 'fulfilled' ? spooled.value : undefined;
     try {
       if (applied.status === 'rejected') throw applied.reason;
       if (spooled.status === 'rejected') throw spooled.reason;
-      if (pending!.digest !== diffId) throw badParameter(`layer digest mismatch: expected ${diffId}, got ${pending!.digest}`);
+      if (applied.value.diffId !== diffId) throw badParameter(`layer digest mismatch: expected ${diffId}, got ${applied.value.diffId}`);
       await pending!.commit();
     } finally {
       await pending?.discard();

@@ -96,6 +96,24 @@ describe('ImageStore', () => {
     rmSync(base, { recursive: true, force: true });
   });
 
+  test('a streamed layer lands in its snapshot and in the content store under its diff id; wrong bytes keep neither', async () => {
+    const tar = await tarOf({ 'etc/': '', 'etc/streamed': 'yes' });
+    const diffId = sha(tar);
+    const chain = chainIds([diffId])[0]!;
+    await store.applyLayerStream(undefined, chain, diffId, once(tar));
+    assert.equal(await snaps.has(chain), true);
+    assert.deepEqual(await content.readBytes(diffId), tar);
+
+    const other = await tarOf({ 'etc/': '', 'etc/other': 'no' });
+    const claimed = sha('not these bytes');
+    const badChain = chainIds([claimed])[0]!;
+    await assert.rejects(store.applyLayerStream(undefined, badChain, claimed, once(other)), /layer digest mismatch/);
+    assert.equal(await content.has(claimed), false);
+    assert.equal(await content.has(sha(other)), false);
+    assert.equal(await snaps.has(badChain), false);
+    assert.deepEqual(await fsp.readdir(join(base, 'content', 'ingest')).catch(() => []), []);
+  });
+
   test('creates an image and resolves it by id, prefix and name', async () => {
     const img = await makeImage(store, { layers: [{ 'bin/': '', 'bin/sh': 'shell' }, { 'etc/': '', 'etc/motd': 'hi' }] });
     assert.match(img.id, /^sha256:[0-9a-f]{64}$/);

@@ -10,6 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseChallenges, credentials, Authorizer } from '../../src/registry/client/auth.ts';
 import { cidrContains, endpointsFor, isInsecure, registryInfo } from '../../src/registry/client/endpoints.ts';
 import { formatErrors, parseErrorResponse, pullErrorMessage, RegistryError } from '../../src/registry/client/errors.ts';
@@ -21,6 +23,9 @@ import { pullReference, pullFailure } from '../../src/image/pull.ts';
 import { parseDaemonArgs, UsageError } from '../../src/daemon/config.ts';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 test('WWW-Authenticate: bearer and basic challenges, quoted values with commas, several challenges', () => {
   assert.deepEqual(parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull,push"'), [
@@ -278,6 +283,14 @@ test('blobs: a wrong digest or size throws at the end of the stream; ranged fetc
     await assert.rejects(drain(await ok.fetchBlob({ mediaType: 'x', digest: sha(good), size: 4 })), /more than the expected 4 bytes/);
     assert.equal(await drain(await ok.fetchBlob({ mediaType: 'x', digest: sha(good), size: good.length })), '0123456789');
     assert.equal(await drain(await ok.fetchBlob({ mediaType: 'x', digest: sha(good), size: good.length }, { offset: 6 })), '6789');
+    // A blob read only later (a layer waiting for its parent) survives garbage collection:
+    // fetch cancels an unread body whose Response was collected, which read as 0 bytes.
+    const later = await ok.fetchBlob({ mediaType: 'x', digest: sha(good), size: good.length });
+    for (let i = 0; i < 5; i++) {
+      collectGarbage();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(await drain(later), '0123456789');
   } finally {
     await reg.close();
   }

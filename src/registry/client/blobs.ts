@@ -16,6 +16,10 @@ export async function fetchBlob(t: Transport, name: string, desc: Descriptor, op
   const res = await t.request('GET', blobPath(name, desc.digest), { headers, signal: opts.signal });
   if (!res.ok) throw await responseError(res);
   const body = res.body;
+  // Locked now, not at the first read: fetch cancels an unread, unlocked body once its
+  // Response is garbage-collected, and a layer may wait for its parent before it is read
+  // (the stream would end at 0 bytes).
+  const reader = body?.[Symbol.asyncIterator]();
   // A registry that ignores Range sends the whole blob: skip what the caller has.
   let skip = offset > 0 && res.status !== 206 ? offset : 0;
   // With an offset the caller holds the first bytes, so only it can check the digest.
@@ -23,9 +27,9 @@ export async function fetchBlob(t: Transport, name: string, desc: Descriptor, op
   async function* stream(): AsyncGenerator<Buffer> {
     const hash = newHasher();
     let size = skip > 0 ? 0 : offset;
-    if (!body) throw new RegistryError(500, [{ code: 'UNKNOWN' }], `empty response for blob ${desc.digest}`);
+    if (!reader) throw new RegistryError(500, [{ code: 'UNKNOWN' }], `empty response for blob ${desc.digest}`);
     try {
-      for await (const raw of body) {
+      for await (const raw of { [Symbol.asyncIterator]: () => reader }) {
         let chunk = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
         if (verifyDigest) hash.update(chunk);
         size += chunk.length;
@@ -39,7 +43,8 @@ export async function fetchBlob(t: Transport, name: string, desc: Descriptor, op
         yield chunk;
       }
     } finally {
-      if (!body.locked) await body.cancel().catch(() => undefined);
+      // Left early (an error, a consumer that stopped): the rest is not wanted.
+      await reader.return?.().catch(() => undefined);
     }
     if (size !== desc.size) throw new RegistryError(500, [{ code: 'SIZE_INVALID' }], `blob ${desc.digest}: got ${size} bytes, expected ${desc.size}`);
     if (verifyDigest) {
