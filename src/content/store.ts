@@ -2,6 +2,7 @@
 // root/ingest/<random> while being hashed and renamed into place only once complete (and
 // verified), so a blob path never holds partial or wrong content, even after kill -9.
 import { createReadStream, promises as fsp, type ReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { EngineError, notFound } from '../util/errors.ts';
@@ -109,12 +110,14 @@ export class ContentStore {
     try {
       let batch: Uint8Array[] = [];
       let batched = 0;
+      // Batches go out with writev: one system call, and no copy of the bytes (a copy of a
+      // 200 MB layer is 200 MB more for the garbage collector).
       const flush = async () => {
         if (batched === 0) return;
-        const buf = batch.length === 1 ? batch[0] : Buffer.concat(batch, batched);
+        const parts = batch;
         batch = [];
         batched = 0;
-        await fh.write(buf);
+        await writeAll(fh, parts);
       };
       for await (const chunk of stream) {
         hash?.update(chunk);
@@ -158,5 +161,18 @@ export class ContentStore {
   private mapMissing(err: unknown, digest: string): unknown {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return notFound(`content ${digest}: not found`);
     return err;
+  }
+}
+
+/** Writes every part, resuming after a short write. */
+async function writeAll(fh: FileHandle, parts: Uint8Array[]): Promise<void> {
+  let rest = parts;
+  while (rest.length > 0) {
+    let n = (await fh.writev(rest)).bytesWritten;
+    while (rest.length > 0 && n >= rest[0]!.length) {
+      n -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (n > 0) rest = [rest[0]!.subarray(n), ...rest.slice(1)];
   }
 }
