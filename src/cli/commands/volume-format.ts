@@ -1,61 +1,13 @@
 // docker's volume formatter: the `volume ls` table and its --format fields, and the
 // volume.Volume struct as docker marshals it for `volume inspect`.
-import { MethodStruct } from '../format/contexts.ts';
-import { HeaderContext } from '../format/formatter.ts';
-import { humanSize } from '../format/units.ts';
+export { VOLUME_HEADER, VolumeContext, type VolumeSummary } from '../format/volume-context.ts';
 import { GO_NIL, formatValue, type GoStruct } from '../format/gofmt.ts';
-
-export interface VolumeSummary {
-  Name: string;
-  Driver?: string;
-  Scope?: string;
-  Mountpoint?: string;
-  CreatedAt?: string;
-  Labels?: Record<string, string> | null;
-  Options?: Record<string, string> | null;
-  UsageData?: { Size: number; RefCount: number } | null;
-  ClusterVolume?: unknown;
-}
-
-export const VOLUME_HEADER = new HeaderContext({
-  ID: 'ID', Name: 'VOLUME NAME', Group: 'GROUP', Driver: 'DRIVER', Scope: 'SCOPE', Availability: 'AVAILABILITY',
-  Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Status: 'STATUS',
-});
 
 /** NewVolumeFormat: the template for a --format value ("table", "raw" or a template). */
 export function volumeFormat(source: string, quiet: boolean): string {
   if (source === 'table') return quiet ? '{{.Name}}' : 'table {{.Driver}}\t{{.Name}}';
   if (source === 'raw') return quiet ? 'name: {{.Name}}' : 'name: {{.Name}}\ndriver: {{.Driver}}\n';
   return source;
-}
-
-export class VolumeContext extends MethodStruct {
-  readonly goType = '*formatter.volumeContext';
-  private readonly v: VolumeSummary;
-
-  constructor(v: VolumeSummary) {
-    super();
-    this.v = v;
-  }
-
-  protected methods() {
-    const v = this.v;
-    const labels = v.Labels ?? {};
-    const usage = v.UsageData ?? undefined;
-    return {
-      Name: () => v.Name,
-      Driver: () => v.Driver ?? '',
-      Scope: () => v.Scope ?? '',
-      Mountpoint: () => v.Mountpoint ?? '',
-      Labels: () => Object.entries(labels).map(([k, val]) => `${k}=${val}`).join(','),
-      Label: (name: unknown) => labels[String(name)] ?? '',
-      Links: () => (usage ? String(usage.RefCount) : 'N/A'),
-      Size: () => (usage ? humanSize(usage.Size) : 'N/A'),
-      Group: () => 'N/A',
-      Availability: () => 'N/A',
-      Status: () => 'N/A',
-    };
-  }
 }
 
 function sortedMap(m: unknown): unknown {

@@ -7,16 +7,8 @@ import { CONTAINER_HEADER, ContainerContext, IMAGE_HEADER, ImageContext, MethodS
 import { FormatError, HeaderContext, finalFormat, isTableFormat, renderFormatted } from './formatter.ts';
 import { Template, TemplateExecError, TemplateSyntaxError } from './template.ts';
 import { humanSize } from './units.ts';
+import { VOLUME_HEADER, VolumeContext, type VolumeSummary } from './volume-context.ts';
 import { familiarName, parseNormalizedNamed } from '../reference.ts';
-
-export interface VolumeSummary {
-  Name?: string;
-  Driver?: string;
-  Scope?: string;
-  Mountpoint?: string;
-  Labels?: Record<string, string> | null;
-  UsageData?: { Size?: number; RefCount?: number } | null;
-}
 
 export interface BuildCacheRecord {
   Size?: number;
@@ -32,41 +24,6 @@ export interface DiskUsage {
   Volumes?: VolumeSummary[] | null;
   BuildCache?: BuildCacheRecord[] | null;
 }
-
-/** docker's volumeContext (the fields `volume ls` and `system df -v` templates see). */
-export class VolumeContext extends MethodStruct {
-  readonly goType = '*formatter.volumeContext';
-  private readonly v: VolumeSummary;
-  constructor(v: VolumeSummary) {
-    super();
-    this.v = v;
-  }
-  protected override fields() {
-    return { Header: GO_NIL };
-  }
-  protected methods() {
-    const v = this.v;
-    const u = v.UsageData;
-    return {
-      Availability: () => 'N/A',
-      Driver: () => v.Driver ?? '',
-      Group: () => 'N/A',
-      Label: (name: unknown) => (v.Labels ? (v.Labels[String(name)] ?? '') : ''),
-      Labels: () => (v.Labels ? Object.entries(v.Labels).map(([k, x]) => `${k}=${x}`).join(',') : ''),
-      Links: () => (u ? String(u.RefCount ?? 0) : 'N/A'),
-      Mountpoint: () => v.Mountpoint ?? '',
-      Name: () => v.Name ?? '',
-      Scope: () => v.Scope ?? '',
-      Size: () => (u ? humanSize(u.Size ?? 0) : 'N/A'),
-      Status: () => 'N/A',
-    };
-  }
-}
-
-export const VOLUME_HEADER = new HeaderContext({
-  ID: 'ID', Name: 'VOLUME NAME', Group: 'GROUP', Driver: 'DRIVER', Scope: 'SCOPE', Availability: 'AVAILABILITY',
-  Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', Status: 'STATUS',
-});
 
 const BUILD_CACHE_HEADER = new HeaderContext({
   ID: 'CACHE ID', Parent: 'PARENT', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED',
