@@ -402,7 +402,7 @@ test('berthd killed -9 mid-pull: no half image after restart, and pulling again 
   }
 });
 
-test('https with a self-signed certificate: unverified for loopback and insecure-registries, refused otherwise', async () => {
+test('https with a self-signed certificate: unverified for loopback and insecure-registries, verified with its CA in certs.d, refused otherwise', async () => {
   const local = await startRegistry({ tls: true });
   try {
     await local.skopeoPush('tlsbox:latest');
@@ -424,6 +424,19 @@ test('https with a self-signed certificate: unverified for loopback and insecure
     const refused = await d.docker(['pull', `${remote.host}/tlsbox`]);
     assert.equal(refused.code, 1);
     assert.equal(refused.stderr.trim(), `Error response from daemon: Get "https://${remote.host}/v2/": tls: failed to verify certificate: x509: certificate signed by unknown authority`);
+    // certs.d: the registry's CA in /etc/berth/certs.d/<host:port>/ca.crt makes it verified.
+    const certs = join('/etc/berth/certs.d', remote.host);
+    await fsp.mkdir(certs, { recursive: true });
+    try {
+      await fsp.copyFile(join(remote.dir, 'tls.crt'), join(certs, 'ca.crt'));
+      const trusted = await d.docker(['pull', `${remote.host}/tlsbox`]);
+      assert.equal(trusted.code, 0, trusted.stderr);
+      assert.match(trusted.stdout, /Status: Downloaded newer image/);
+    } finally {
+      await fsp.rm(certs, { recursive: true, force: true });
+      await fsp.rmdir('/etc/berth/certs.d').catch(() => undefined);
+      await fsp.rmdir('/etc/berth').catch(() => undefined);
+    }
     const allowed = await d2.docker(['pull', `${remote.host}/tlsbox`]);
     assert.equal(allowed.code, 0, allowed.stderr);
     const out = await d2.docker(['run', '--rm', `${remote.host}/tlsbox`, 'echo', 'insecure ok']);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +16,7 @@ import { parseChallenges, credentials, Authorizer } from '../../src/registry/cli
 import { cidrContains, endpointsFor, isInsecure, registryInfo } from '../../src/registry/client/endpoints.ts';
 import { formatErrors, parseErrorResponse, pullErrorMessage, RegistryError } from '../../src/registry/client/errors.ts';
 import { createRegistryClient } from '../../src/registry/client/index.ts';
+import { certsFor } from '../../src/registry/client/certs.ts';
 import { decodeRegistryAuth } from '../../src/api/registry-auth.ts';
 import { selectPlatformEntry, platformMatches, formatPlatform, normalizePlatform } from '../../src/image/platform.ts';
 import { teeStream } from '../../src/image/tee.ts';
@@ -367,5 +368,27 @@ test('uploads: chunked PATCHes carry Content-Range and the final PUT the digest;
     globalThis.fetch = realFetch;
     await mirror.close();
     await hub.close();
+  }
+});
+
+test('certs.d: *.crt are CAs besides the system ones, a *.cert needs its *.key, nothing there is undefined', () => {
+  const base = mkdtempSync(join(tmpdir(), 'berth-certsd-'));
+  try {
+    const dir = join(base, 'reg.example:5000');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'ca.crt'), 'CA PEM');
+    const withCa = certsFor('reg.example:5000', [join(base, 'none'), base])!;
+    assert.equal(withCa.ca!.at(-1), 'CA PEM');
+    assert.ok(withCa.ca!.length > 1, 'the system roots stay trusted');
+    assert.equal(withCa.cert, undefined);
+    writeFileSync(join(dir, 'client.cert'), 'CERT');
+    assert.throws(() => certsFor('reg.example:5000', [base]), /missing key client.key for client certificate client.cert/);
+    writeFileSync(join(dir, 'client.key'), 'KEY');
+    const withClient = certsFor('reg.example:5000', [base])!;
+    assert.equal(withClient.cert!.toString(), 'CERT');
+    assert.equal(withClient.key!.toString(), 'KEY');
+    assert.equal(certsFor('other:5000', [base]), undefined);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
   }
 });

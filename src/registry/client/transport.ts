@@ -4,7 +4,8 @@
 import type { AuthConfig, RegistryOptions } from './types.ts';
 import { Authorizer, NoCredentialsError, parseChallenges } from './auth.ts';
 import { endpointsFor, type Endpoint } from './endpoints.ts';
-import { insecureFetch, sameOrigin, type FetchInit } from './insecure-fetch.ts';
+import { tlsFetch, sameOrigin, type FetchInit } from './tls-fetch.ts';
+import { certsFor } from './certs.ts';
 import { networkError, parseErrorResponse, RegistryError } from './errors.ts';
 
 const PING_TIMEOUT_MS = 15_000;
@@ -40,7 +41,11 @@ export async function responseError(res: Response): Promise<RegistryError> {
  * (as dockerd), else Node's fetch.
  */
 export function endpointFetch(ep: Endpoint, url: string, init: FetchInit = {}): Promise<Response> {
-  if (ep.insecure && url.startsWith('https:') && sameOrigin(url, ep.url)) return insecureFetch(url, init);
+  if (url.startsWith('https:') && sameOrigin(url, ep.url)) {
+    if (ep.insecure) return tlsFetch(url, init);
+    const tls = certsFor(new URL(ep.url).host);
+    if (tls) return tlsFetch(url, init, 0, tls);
+  }
   const streaming = init.body !== undefined && typeof init.body !== 'string' && !Buffer.isBuffer(init.body);
   return fetch(url, { method: init.method, headers: init.headers, body: init.body as BodyInit | undefined, signal: init.signal, redirect: 'follow', ...(streaming ? { duplex: 'half' } : {}) } as RequestInit);
 }

@@ -1,9 +1,11 @@
 // fetch() for https endpoints of insecure registries: dockerd does not verify their
-// certificates (a self-signed registry listed in insecure-registries works over https).
-// Node's fetch cannot switch verification off per request, so this speaks node:https and
+// certificates (a self-signed registry listed in insecure-registries works over https);
+// and for registries with their own CA or client certificate in certs.d. Node's fetch
+// cannot take TLS settings per request, so this speaks node:https and
 // answers with a standard Response. Redirects are followed; one to another origin goes
 // through the ordinary (verifying) fetch without the Authorization header.
 import { request } from 'node:https';
+import type { TlsSettings } from './certs.ts';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -16,15 +18,15 @@ export interface FetchInit {
   signal?: AbortSignal;
 }
 
-/** Whether url is on the endpoint base (same origin), for which insecureFetch applies. */
+/** Whether url is on the endpoint base (same origin), for which tlsFetch applies. */
 export function sameOrigin(url: string, base: string): boolean {
   return new URL(url).origin === new URL(base).origin;
 }
 
-export function insecureFetch(url: string, init: FetchInit = {}, hops = 0): Promise<Response> {
+export function tlsFetch(url: string, init: FetchInit = {}, hops = 0, tls: TlsSettings = { rejectUnauthorized: false }): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     const method = init.method ?? 'GET';
-    const req = request(url, { method, headers: init.headers, rejectUnauthorized: false, signal: init.signal }, (res) => {
+    const req = request(url, { method, headers: init.headers, ...tls, signal: init.signal }, (res) => {
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (location && [301, 302, 303, 307, 308].includes(status) && hops < MAX_REDIRECTS) {
@@ -33,7 +35,7 @@ export function insecureFetch(url: string, init: FetchInit = {}, hops = 0): Prom
         const keepBody = status === 307 || status === 308;
         const nextInit: FetchInit = { ...init, method: keepBody ? method : method === 'HEAD' ? 'HEAD' : 'GET', body: keepBody ? init.body : undefined };
         if (sameOrigin(next, url)) {
-          resolve(insecureFetch(next, nextInit, hops + 1));
+          resolve(tlsFetch(next, nextInit, hops + 1, tls));
         } else {
           const headers = { ...init.headers };
           delete headers.Authorization;
