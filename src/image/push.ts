@@ -283,7 +283,7 @@ async function pushLayer(deps: PushDeps, repo: Repository, ref: Reference, job: 
   await repo.pushBlob(
     desc,
     () => counted(content.readStream(blob.digest) as AsyncIterable<Buffer>, (n) => emit({ status: 'Pushing', progressDetail: { current: n, total: blob.size }, id }), signal),
-    deps.chunkSize ? { chunkSize: deps.chunkSize } : undefined,
+    { chunkSize: deps.chunkSize || undefined, signal },
   );
   await record(blob.digest);
   emit({ status: 'Pushed', progressDetail: {}, id });

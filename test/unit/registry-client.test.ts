@@ -187,7 +187,11 @@ test('tee: both readers see every chunk; an error reaches both; a reader quittin
 async function fakeRegistry(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void): Promise<{ host: string; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      return; // the client went away mid-body
+    }
     handler(req, res, Buffer.concat(chunks));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -390,5 +394,31 @@ test('certs.d: *.crt are CAs besides the system ones, a *.cert needs its *.key, 
     assert.equal(certsFor('other:5000', [base]), undefined);
   } finally {
     rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('an upload whose bytes are on the socket ends at once when its signal aborts', async () => {
+  const reg = await fakeRegistry((req, res) => {
+    if (req.method === 'GET') {
+      res.writeHead(200);
+      res.end();
+      return;
+    }
+    res.writeHead(202, { Location: '/v2/up/blobs/uploads/1', 'Content-Length': '0' });
+    res.end();
+  });
+  try {
+    const repo = createRegistryClient({ insecureRegistries: [], mirrors: [] }).repository(reg.host, 'up', undefined, ['pull', 'push']);
+    const abort = new AbortController();
+    const body = async function* () {
+      yield Buffer.from('first bytes');
+      await new Promise(() => undefined); // the rest never comes
+    };
+    const t0 = Date.now();
+    setTimeout(() => abort.abort(new Error('push cancelled')), 100);
+    await assert.rejects(repo.pushBlob({ mediaType: 'x', digest: sha('whatever'), size: 1000 }, body, { signal: abort.signal }));
+    assert.ok(Date.now() - t0 < 5000, 'ended promptly');
+  } finally {
+    await reg.close();
   }
 });

@@ -53,7 +53,7 @@ class RemoteRepository implements Repository {
   mountBlob(digest: string, fromRepository: string) {
     return mountBlob(this.t, this.name, digest, fromRepository);
   }
-  pushBlob(desc: Descriptor, body: () => AsyncIterable<Buffer>, opts?: { chunkSize?: number }) {
+  pushBlob(desc: Descriptor, body: () => AsyncIterable<Buffer>, opts?: { chunkSize?: number; signal?: AbortSignal }) {
     return pushBlob(this.t, this.name, desc, body, opts);
   }
   listTags() {

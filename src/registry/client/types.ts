@@ -14,7 +14,7 @@ export interface Repository {
   fetchBlob(desc: Descriptor, opts?: { signal?: AbortSignal; offset?: number }): Promise<AsyncIterable<Buffer>>; // throws at the end on digest or size mismatch
   statBlob(digest: string): Promise<Descriptor | undefined>;
   mountBlob(digest: string, fromRepository: string): Promise<boolean>; // true: mounted (201)
-  pushBlob(desc: Descriptor, body: () => AsyncIterable<Buffer>, opts?: { chunkSize?: number }): Promise<void>; // monolithic when chunkSize is unset
+  pushBlob(desc: Descriptor, body: () => AsyncIterable<Buffer>, opts?: { chunkSize?: number; signal?: AbortSignal }): Promise<void>; // monolithic when chunkSize is unset
   /** GET /v2/<name>/tags/list, following Link pagination (docker pull -a). */
   listTags(): Promise<string[]>;
 }

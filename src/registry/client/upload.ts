@@ -6,8 +6,8 @@ import { repositoryScope } from './auth.ts';
 import { RegistryError } from './errors.ts';
 import { responseError, type Transport } from './transport.ts';
 
-async function startUpload(t: Transport, name: string, query = '', extraScopes?: string[]): Promise<Response> {
-  return t.request('POST', `/v2/${name}/blobs/uploads/${query}`, { headers: { 'Content-Length': '0' }, extraScopes });
+async function startUpload(t: Transport, name: string, query = '', extraScopes?: string[], signal?: AbortSignal): Promise<Response> {
+  return t.request('POST', `/v2/${name}/blobs/uploads/${query}`, { headers: { 'Content-Length': '0' }, extraScopes, signal });
 }
 
 function locationOf(t: Transport, res: Response): string {
@@ -66,9 +66,11 @@ async function* rechunk(src: AsyncIterable<Buffer>, size: number): AsyncGenerato
   if (n > 0) yield Buffer.concat(parts, n);
 }
 
-export async function pushBlob(t: Transport, name: string, desc: Descriptor, body: () => AsyncIterable<Buffer>, opts: { chunkSize?: number } = {}): Promise<void> {
+/** `signal` ends an upload at once, also one whose bytes are already on the socket. */
+export async function pushBlob(t: Transport, name: string, desc: Descriptor, body: () => AsyncIterable<Buffer>, opts: { chunkSize?: number; signal?: AbortSignal } = {}): Promise<void> {
   assertDigest(desc.digest);
-  const start = await startUpload(t, name);
+  const signal = opts.signal;
+  const start = await startUpload(t, name, '', undefined, signal);
   if (start.status === 201) {
     await drain(start); // some registries accept an empty POST as complete (never for real blobs)
   } else if (start.status !== 202) {
@@ -80,6 +82,7 @@ export async function pushBlob(t: Transport, name: string, desc: Descriptor, bod
     const res = await t.request('PUT', withDigest(location, desc.digest), {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(desc.size) },
       body: body(),
+      signal,
     });
     if (res.status !== 201 && !res.ok) throw await responseError(res);
     await drain(res);
@@ -90,6 +93,7 @@ export async function pushBlob(t: Transport, name: string, desc: Descriptor, bod
     const res = await t.request('PATCH', location, {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(chunk.length), 'Content-Range': `${offset}-${offset + chunk.length - 1}` },
       body: chunk,
+      signal,
     });
     if (res.status !== 202) throw await responseError(res);
     location = locationOf(t, res);
@@ -97,7 +101,7 @@ export async function pushBlob(t: Transport, name: string, desc: Descriptor, bod
     offset += chunk.length;
   }
   if (offset !== desc.size) throw new RegistryError(500, [{ code: 'SIZE_INVALID' }], `blob ${desc.digest}: pushed ${offset} bytes, expected ${desc.size}`);
-  const res = await t.request('PUT', withDigest(location, desc.digest), { headers: { 'Content-Length': '0' } });
+  const res = await t.request('PUT', withDigest(location, desc.digest), { headers: { 'Content-Length': '0' }, signal });
   if (res.status !== 201 && !res.ok) throw await responseError(res);
   await drain(res);
 }
