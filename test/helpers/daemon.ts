@@ -214,10 +214,12 @@ export function sharedDaemon(before: (fn: () => Promise<void>) => void, after: (
     await d?.cleanup();
   });
   const daemon = () => d!;
-  const ok = async (args: string[]) => {
-    const r = await daemon().docker(args);
-    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-    return r.stdout;
-  };
-  return { daemon, ok };
+  return { daemon, ok: (args: string[]) => dockerOk(daemon(), args) };
+}
+
+/** The docker CLI against d; its stdout, or an error with its exit code and stderr. */
+export async function dockerOk(d: TestDaemon, args: string[]): Promise<string> {
+  const r = await d.docker(args);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
 }

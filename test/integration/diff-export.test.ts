@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { dockerOk, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 
 let d: TestDaemon;
 const tag = randomBytes(3).toString('hex');
@@ -19,11 +19,7 @@ after(async () => {
   await d?.cleanup();
 });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await d.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[]) => dockerOk(d, args);
 
 test('diff: an added file, a changed one, a deleted one and their directories, as docker prints them', async () => {
   await ok(['run', '--name', n('diff'), 'busybox', 'sh', '-c', 'mkdir -p /new/sub && echo a > /new/sub/f && echo x >> /etc/passwd && rm /etc/group']);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { until } from '../helpers/until.ts';
-import { run as exec, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { dockerOk, run as exec, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 
 async function run(cmd: string, args: string[]): Promise<void> {
   const r = await exec(cmd, args);
@@ -44,11 +44,7 @@ after(async () => {
   if (host) await fsp.rm(host, { recursive: true, force: true });
 });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await d.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[]) => dockerOk(d, args);
 
 async function volumeNames(): Promise<string[]> {
   return (await ok(['volume', 'ls', '-q'])).trim().split('\n').filter(Boolean);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUSYBOX_TAR, run, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { BUSYBOX_TAR, dockerOk, run, startDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { startBerthRegistry, type BerthRegistry } from '../helpers/berth-registry.ts';
 
 let d: TestDaemon;
@@ -24,11 +24,7 @@ after(async () => {
   if (work) await fsp.rm(work, { recursive: true, force: true });
 });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await d.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[]) => dockerOk(d, args);
 
 test('docker pull through berthd from berth registry: the image skopeo pushed runs, under the served digest', async () => {
   const copy = await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${BUSYBOX_TAR}`, `docker://${reg.host}/own/busybox:1`], { timeoutMs: 120_000 });
