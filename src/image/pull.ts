@@ -1,13 +1,11 @@
 // docker pull (POST /images/create?fromImage=…): resolves the reference against the
 // registry, picks the manifest for the platform out of a manifest list / OCI index, and
 // brings the layers in as dockerd does: up to three downloads at a time, each verified
-// against its digest, decompressed as it streams and unpacked into its snapshot (the first
-// layer straight off the network; layers whose parent is not unpacked yet wait in a
-// verified temporary file in the content store's ingest area). The image record and its
+// against its digest, decompressed as it streams and unpacked into its snapshot straight
+// off the network, side by side (a layer's snapshot is committed after its parent's; it
+// waits for the parent earlier only where the tar refers to what is below). The image record and its
 // references come last, so a pull cut short (client gone, berthd killed) leaves no image,
 // and the next pull completes it. Progress messages are the ones the docker CLI renders.
-import { createReadStream } from 'node:fs';
-import type { PendingBlob } from '../content/store.ts';
 import { isDigest } from '../content/digest.ts';
 import type { AuthConfig, Descriptor, RegistryClient, Repository } from '../registry/client/types.ts';
 import { pullErrorMessage, RegistryError } from '../registry/client/errors.ts';
@@ -257,62 +255,32 @@ async function pullLayers(
     if (!isDigest(layers[i].digest)) throw badParameter(`invalid layer digest: ${JSON.stringify(layers[i].digest)}`);
   }
   for (let i = 0; i < layers.length; i++) emit({ status: need[i] ? 'Pulling fs layer' : 'Already exists', progressDetail: {}, id: shortId(layers[i]) });
-  const appliedFlag: boolean[] = layers.map((_, i) => !need[i]);
   const applied: Array<Promise<void>> = [];
-  const pendings = new Set<PendingBlob>();
-
-  const unpack = async (i: number, compressed: AsyncIterable<Uint8Array>) => {
-    await images.applyLayerStream(i === 0 ? undefined : chains[i - 1], chains[i], diffIds[i], decompress(compressed));
-  };
 
   const layerTask = async (i: number, parentApplied: Promise<void>): Promise<void> => {
     const desc = layers[i];
     const id = shortId(desc);
     if (!need[i]) return parentApplied;
+    // Slots go in layer order (the semaphore is first come, first served), so a layer that
+    // waits for its parent never holds a slot the parent needs.
     if (!sem.tryAcquire()) {
       emit({ status: 'Waiting', progressDetail: {}, id });
       await sem.acquire();
     }
-    let released = false;
-    const release = () => {
-      if (!released) {
-        released = true;
-        sem.release();
-      }
-    };
     try {
       if (signal.aborted) throw signal.reason;
       const downloading = (n: number) => emit({ status: 'Downloading', progressDetail: { current: n, total: desc.size }, id });
       const body = await repo.fetchBlob(desc, { signal });
-      if (i === 0 || appliedFlag[i - 1]) {
-        // The parent is in place: unpack straight off the network.
-        let announced = false;
-        const announce = () => {
-          if (announced) return;
-          announced = true;
-          emit({ status: 'Verifying Checksum', progressDetail: {}, id });
-          emit({ status: 'Download complete', progressDetail: {}, id });
-          emit({ status: 'Extracting', progressDetail: { current: desc.size, total: desc.size }, id });
-        };
-        await parentApplied;
-        await unpack(i, (async function* () {
-          yield* counted(body, desc.size, downloading);
-          announce(); // the client verified size and digest when the stream ended
-        })());
-      } else {
-        const pending = await images.content.spool(counted(body, desc.size, downloading));
-        pendings.add(pending);
+      const fetched = (async function* () {
+        yield* counted(body, desc.size, downloading);
+        // The client verified size and digest when the stream ended.
         emit({ status: 'Verifying Checksum', progressDetail: {}, id });
         emit({ status: 'Download complete', progressDetail: {}, id });
-        release();
-        await parentApplied;
-        if (signal.aborted) throw signal.reason;
-        const extracting = (n: number) => emit({ status: 'Extracting', progressDetail: { current: n, total: desc.size }, id });
-        await unpack(i, counted(createReadStream(pending.path, { highWaterMark: 1 << 20 }), desc.size, extracting));
-        pendings.delete(pending);
-        await pending.discard();
-      }
-      appliedFlag[i] = true;
+        emit({ status: 'Extracting', progressDetail: { current: desc.size, total: desc.size }, id });
+      })();
+      // Unpacked straight off the network, side by side with the layers below it: the
+      // snapshot waits for its parent only to look into it and to commit.
+      await images.applyLayerStream(i === 0 ? undefined : chains[i - 1], chains[i], diffIds[i], decompress(fetched), { parentReady: parentApplied });
       emit({ status: 'Pull complete', progressDetail: {}, id });
     } catch (err) {
       const code = err instanceof RegistryError ? err.code : undefined;
@@ -321,7 +289,7 @@ async function pullLayers(
       abort.abort(failure);
       throw failure;
     } finally {
-      release();
+      sem.release();
     }
   };
 
@@ -336,7 +304,6 @@ async function pullLayers(
     if (failed) throw outer?.aborted ? (outer.reason ?? failed.reason) : firstCause(results, failed.reason);
   } finally {
     outer?.removeEventListener('abort', onOuter);
-    for (const p of pendings) await p.discard();
   }
   return need.some(Boolean);
 }

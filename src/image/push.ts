@@ -2,13 +2,15 @@
 // a registry as dockerd's graphdriver pusher does. Per layer, in this order: a blob the
 // target repository is known (or found) to have is skipped ("Layer already exists"); a blob
 // another repository of the same registry has (berth pushed it there or pulled it from
-// there) is mounted ("Mounted from …"); otherwise the layer is gzip'd into the content store
-// (once: the next push reuses it) and uploaded ("Pushing", "Pushed"). Up to five layers go
+// there) is mounted ("Mounted from …"); otherwise the layer goes gzip'd ("Pushing",
+// "Pushed"): compressed as it is sent the first time, with the gzip kept in the content
+// store for the next push. Up to five layers go
 // at a time. Then the config blob, and the manifest last: the one the image was pulled with
 // when every layer went as that manifest's blob, else a Docker schema2 manifest of what was
 // pushed. The manifest's digest becomes a RepoDigest of the image.
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
+import type { PendingBlob } from '../content/store.ts';
 import { digestOf, isDigest } from '../content/digest.ts';
 import type { AuthConfig, Descriptor, RegistryClient, Repository } from '../registry/client/types.ts';
 import { RegistryError } from '../registry/client/errors.ts';
@@ -18,6 +20,7 @@ import { log } from '../util/log.ts';
 import { familiarName, familiarString, fullName, parseReference, type Reference } from './reference.ts';
 import { Semaphore, firstCause } from './pull.ts';
 import type { ImageRecord, ImageStore } from './store.ts';
+import { teeStream } from './tee.ts';
 import { MediaType, isManifestType, type Manifest } from './types.ts';
 
 /** dockerd's max-concurrent-uploads default. */
@@ -271,23 +274,80 @@ async function pushLayer(deps: PushDeps, repo: Repository, ref: Reference, job: 
     await meta.remove(diffId, s.digest, s.repository);
   }
 
-  // Upload the gzip'd layer (made once, kept in the content store).
-  const blob = await compressedLayer(deps, diffId);
-  const desc = layerDesc(blob.digest, blob.size, blob.mediaType);
-  if (!candidates.includes(blob.digest) && (await repo.statBlob(blob.digest))) {
-    await record(blob.digest);
+  // A gzip made by an earlier push (or being made by one now) goes from the content store.
+  const content = deps.images.content;
+  let kept: CompressedBlob | undefined;
+  while (!(kept = await keptCompressed(deps, diffId))) {
+    if (!compressing.has(compressionKey(deps, diffId))) return pushCompressing(deps, repo, job, record, signal, emit);
+  }
+  const desc = layerDesc(kept.digest, kept.size, kept.mediaType);
+  if (!candidates.includes(kept.digest) && (await repo.statBlob(kept.digest))) {
+    await record(kept.digest);
     emit({ status: 'Layer already exists', progressDetail: {}, id });
     return desc;
   }
-  const content = deps.images.content;
   await repo.pushBlob(
     desc,
-    () => counted(content.readStream(blob.digest) as AsyncIterable<Buffer>, (n) => emit({ status: 'Pushing', progressDetail: { current: n, total: blob.size }, id }), signal),
+    () => counted(content.readStream(kept.digest) as AsyncIterable<Buffer>, (n) => emit({ status: 'Pushing', progressDetail: { current: n, total: kept.size }, id }), signal),
     { chunkSize: deps.chunkSize || undefined, signal },
   );
-  await record(blob.digest);
+  await record(kept.digest);
   emit({ status: 'Pushed', progressDetail: {}, id });
   return desc;
+}
+
+/**
+ * The layer gzip'd on its way out, as dockerd pushes: one pass reads the tar, compresses it
+ * and sends it (a streamed upload closed with the digest once known) while the same gzip is
+ * written to the content store, kept for the next push. Progress counts the tar's bytes, as
+ * dockerd's does.
+ */
+async function pushCompressing(deps: PushDeps, repo: Repository, job: LayerJob, record: (digest: string) => Promise<void>, signal: AbortSignal, emit: (m: PushMessage) => void): Promise<Descriptor> {
+  const { diffId, id } = job;
+  const content = deps.images.content;
+  const key = compressionKey(deps, diffId);
+  let settle!: (blob: CompressedBlob | undefined) => void;
+  compressing.set(key, new Promise((resolve) => (settle = resolve)));
+  let kept: CompressedBlob | undefined;
+  try {
+    const total = await content.size(diffId);
+    // zlib's default level (dockerd's too); memLevel 9 (the largest hash table) makes the
+    // same output at less CPU on layer-like data, and large pieces mean fewer callbacks.
+    const gz = createGzip({ chunkSize: 256 * 1024, memLevel: 9 });
+    const tar = Readable.from(counted(content.readStream(diffId) as AsyncIterable<Buffer>, (n) => emit({ status: 'Pushing', progressDetail: { current: n, total }, id }), signal));
+    tar.on('error', (err) => gz.destroy(err));
+    tar.pipe(gz);
+    const tee = teeStream(gz as AsyncIterable<Buffer>);
+    const [toStore, toRegistry] = tee.branches;
+    const spooled = content.spool(toStore);
+    spooled.catch((err: unknown) => tee.abort(err));
+    let pending: PendingBlob | undefined;
+    try {
+      const desc = await repo.pushBlobStreamed(
+        toRegistry,
+        async () => {
+          pending = await spooled;
+          return { mediaType: MediaType.dockerLayerGzip, digest: pending.digest, size: pending.size };
+        },
+        { chunkSize: deps.chunkSize || undefined, signal },
+      );
+      await pending!.commit();
+      kept = { digest: desc.digest, size: desc.size, mediaType: desc.mediaType };
+      await deps.metadata.setCompressed(diffId, kept);
+      await record(desc.digest);
+      emit({ status: 'Pushed', progressDetail: {}, id });
+      return desc;
+    } catch (err) {
+      tee.abort(err); // the store's copy stops too
+      gz.destroy();
+      throw err;
+    } finally {
+      await (pending ?? (await spooled.catch(() => undefined)))?.discard();
+    }
+  } finally {
+    compressing.delete(key);
+    settle(kept);
+  }
 }
 
 function mediaTypeOf(hint: Descriptor | undefined, digest: string): string {
@@ -295,29 +355,22 @@ function mediaTypeOf(hint: Descriptor | undefined, digest: string): string {
   return MediaType.dockerLayerGzip;
 }
 
-const compressing = new Map<string, Promise<{ digest: string; size: number; mediaType: string }>>();
+interface CompressedBlob {
+  digest: string;
+  size: number;
+  mediaType: string;
+}
 
-/** The layer gzip'd, from the content store or made now (one compression per layer at a time). */
-export function compressedLayer(deps: Pick<PushDeps, 'images' | 'metadata'>, diffId: string): Promise<{ digest: string; size: number; mediaType: string }> {
-  const key = `${deps.images.content.root}\n${diffId}`;
-  let p = compressing.get(key);
-  if (!p) {
-    p = (async () => {
-      const content = deps.images.content;
-      const known = deps.metadata.compressed(diffId);
-      if (known && (await content.has(known.digest))) return known;
-      const gz = createGzip({ chunkSize: 256 * 1024 }); // large pieces: fewer callbacks and writes
-      const src = Readable.from(content.readStream(diffId));
-      src.on('error', (err) => gz.destroy(err));
-      src.pipe(gz);
-      const { digest, size } = await content.ingest(gz as AsyncIterable<Uint8Array>);
-      const blob = { digest, size, mediaType: MediaType.dockerLayerGzip };
-      await deps.metadata.setCompressed(diffId, blob);
-      return blob;
-    })().finally(() => compressing.delete(key));
-    compressing.set(key, p);
-  }
-  return p;
+/** Layers being gzip'd by a push now (by content store and diff id): another push of the same layer waits for that one. */
+const compressing = new Map<string, Promise<CompressedBlob | undefined>>();
+
+const compressionKey = (deps: Pick<PushDeps, 'images'>, diffId: string) => `${deps.images.content.root}\n${diffId}`;
+
+/** The layer's gzip in the content store, from an earlier push or one under way. */
+async function keptCompressed(deps: Pick<PushDeps, 'images' | 'metadata'>, diffId: string): Promise<CompressedBlob | undefined> {
+  await compressing.get(compressionKey(deps, diffId));
+  const known = deps.metadata.compressed(diffId);
+  return known && (await deps.images.content.has(known.digest)) ? known : undefined;
 }
 
 /** A counting pass-through that reports progress at most every PROGRESS_INTERVAL_MS, and at the end. */

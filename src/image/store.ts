@@ -17,7 +17,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ContentStore, PendingBlob } from '../content/store.ts';
 import { digestOf, hexOf, isDigest } from '../content/digest.ts';
-import type { Snapshotter } from '../snapshot/snapshotter.ts';
+import type { ApplyLayerOptions, Snapshotter } from '../snapshot/snapshotter.ts';
 import { isTempName, readJson, writeJsonAtomic } from '../util/atomic.ts';
 import { badParameter, conflict, notFound, EngineError } from '../util/errors.ts';
 import { shortId } from '../util/ids.ts';
@@ -455,7 +455,7 @@ export class ImageStore {
    * content store under the diff id, committed only when both check out. The image record
    * comes later from createImage(), which then finds the layer in place. Call pin() first.
    */
-  async applyLayerStream(parent: string | undefined, chainId: string, diffId: string, tar: AsyncIterable<Uint8Array>): Promise<void> {
+  async applyLayerStream(parent: string | undefined, chainId: string, diffId: string, tar: AsyncIterable<Uint8Array>, opts: ApplyLayerOptions = {}): Promise<void> {
     await this.mutex.run(async () => {
       if (!this.layerRegistry.has(chainId)) {
         // Registered before it exists: a crash mid-apply leaves a findable orphan.
@@ -475,7 +475,7 @@ export class ImageStore {
     // the content store is the same bytes, committed only after that check passed.
     const [spooled, applied] = await Promise.allSettled([
       failBoth(this.content.spool(toContent, { verifiedBy: diffId })),
-      failBoth(this.snapshotter.applyLayer(parent, chainId, toSnapshot, diffId)),
+      failBoth(this.snapshotter.applyLayer(parent, chainId, toSnapshot, diffId, opts)),
     ]);
     const pending = spooled.status === 'fulfilled' ? spooled.value : undefined;
     try {

@@ -16,8 +16,10 @@ import { INTERNAL_XATTR, OPAQUE_XATTR, copyMetadata, copyUp, lookupLower } from 
 
 export interface ApplyOptions {
   /** Layers below the one being written, top first: hardlink targets and parent
-   * directories missing from root are looked up there. */
-  lowerDirs?: string[];
+   * directories missing from root are looked up there. A function is called only when a
+   * lookup is needed (once): a layer can be unpacked while the one below it still is, and
+   * waits for it only if the tar refers to its content. */
+  lowerDirs?: string[] | (() => Promise<string[]>);
   format: 'overlay' | 'plain';
   /** Ownership from the tar headers to ownership on disk (--userns-remap shifts it into the
    * subordinate range); the identity when absent. */
@@ -87,7 +89,7 @@ const identity = (uid: number, gid: number): [number, number] => [uid, gid];
 
 class Extractor {
   private readonly root: string;
-  private readonly lowerDirs: string[];
+  private readonly lowers: () => Promise<string[]>;
   private readonly format: 'overlay' | 'plain';
   private readonly ids: (uid: number, gid: number) => [number, number];
   /** Relative dirs already checked to be real directories (not symlinks) inside root. */
@@ -99,7 +101,9 @@ class Extractor {
 
   constructor(root: string, opts: ApplyOptions) {
     this.root = root;
-    this.lowerDirs = opts.lowerDirs ?? [];
+    const given = opts.lowerDirs ?? [];
+    let found: Promise<string[]> | undefined;
+    this.lowers = typeof given === 'function' ? () => (found ??= given()) : () => Promise.resolve(given);
     this.format = opts.format;
     this.ids = opts.mapIds ?? identity;
   }
@@ -175,7 +179,7 @@ class Extractor {
       const st = await lstatOrNull(abs);
       if (!st) {
         await fsp.mkdir(abs, 0o755);
-        const lower = this.lowerDirs.length ? await lookupLower(this.lowerDirs, rel) : null;
+        const lower = await lookupLower(await this.lowers(), rel);
         if (lower?.st.isDirectory()) {
           await copyMetadata(lower.path, lower.st, abs);
           this.dirTimes.set(abs, [lower.st.atime, lower.st.mtime]);
@@ -229,7 +233,7 @@ class Extractor {
     }
     // Not in this layer: a lower layer's file is copied up so the link has something to
     // share (overlayfs cannot link across layers).
-    const lower = this.lowerDirs.length ? await lookupLower(this.lowerDirs, target) : null;
+    const lower = await lookupLower(await this.lowers(), target);
     if (!lower || lower.st.isDirectory()) throw hostile(h.name, `hardlink target ${JSON.stringify(h.linkname)} not found`);
     const parent = await this.ensureParents(h.name, parts.slice(0, -1));
     const copy = join(parent, parts.at(-1)!);

@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { applyTar } from './apply.ts';
-import type { ApplyResult, Mount, Snapshotter } from './snapshotter.ts';
+import type { ApplyLayerOptions, ApplyResult, Mount, Snapshotter } from './snapshotter.ts';
 import { badParameter, conflict, notFound } from '../util/errors.ts';
 import { hasCode } from '../util/native.ts';
 
@@ -168,9 +168,15 @@ export class OverlaySnapshotter implements Snapshotter {
     return join(this.snapshotDir(chainId), 'diff');
   }
 
-  async applyLayer(parent: string | undefined, chainId: string, tar: AsyncIterable<Uint8Array>, expectedDiffId?: string): Promise<ApplyResult> {
+  async applyLayer(parent: string | undefined, chainId: string, tar: AsyncIterable<Uint8Array>, expectedDiffId?: string, opts: ApplyLayerOptions = {}): Promise<ApplyResult> {
     const target = this.snapshotDir(chainId);
-    if (parent !== undefined && !(await this.has(parent))) throw notFound(`parent snapshot ${parent} does not exist`);
+    const parentReady = opts.parentReady;
+    // The parent must exist by the time its content is needed, and before the commit.
+    const needParent = async () => {
+      if (parentReady) await parentReady;
+      if (parent !== undefined && !(await this.has(parent))) throw notFound(`parent snapshot ${parent} does not exist`);
+    };
+    if (!parentReady) await needParent();
     const check = (result: ApplyResult) => {
       if (expectedDiffId !== undefined && result.diffId !== expectedDiffId) {
         throw badParameter(`layer digest mismatch: expected ${expectedDiffId}, got ${result.diffId}`);
@@ -182,8 +188,12 @@ export class OverlaySnapshotter implements Snapshotter {
     const tmp = await this.tempDir();
     let linkPath: string | undefined;
     try {
-      const lowerDirs = parent ? (await this.chain(parent)).map((hex) => join(this.root, 'snapshots', hex, 'diff')) : [];
+      const lowerDirs = async () => {
+        await needParent();
+        return parent ? (await this.chain(parent)).map((hex) => join(this.root, 'snapshots', hex, 'diff')) : [];
+      };
       const result = check(await applyTar(join(tmp, 'diff'), tar, { lowerDirs, format: 'overlay', mapIds: this.mapIds }));
+      await needParent(); // committed only on top of a committed parent
       await fsp.writeFile(join(tmp, 'parent'), parent ?? '');
       // The link exists before the rename; a crash in between leaves only a dangling link,
       // which init() removes.

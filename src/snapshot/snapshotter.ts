@@ -17,6 +17,11 @@ export interface ApplyResult {
   size: number;
 }
 
+export interface ApplyLayerOptions {
+  /** Settles when the parent's own apply has (its failure fails this one too). */
+  parentReady?: Promise<unknown>;
+}
+
 export interface Snapshotter {
   /** Creates the directories it needs and removes leftovers of interrupted operations. */
   init(): Promise<void>;
@@ -26,8 +31,11 @@ export interface Snapshotter {
    * Unpacks an uncompressed layer tar on top of parent (undefined for a base layer) and
    * commits it under chainId. Atomic: an interrupted apply leaves nothing visible.
    * When expectedDiffId is given and the tar's digest differs, it fails and keeps nothing.
+   * With opts.parentReady the parent may still be being applied: the unpacking starts at
+   * once, waits for parentReady only where it needs the parent's content, and commits
+   * after it (a pull unpacks its layers side by side).
    */
-  applyLayer(parent: string | undefined, chainId: string, tar: AsyncIterable<Uint8Array>, expectedDiffId?: string): Promise<ApplyResult>;
+  applyLayer(parent: string | undefined, chainId: string, tar: AsyncIterable<Uint8Array>, expectedDiffId?: string, opts?: ApplyLayerOptions): Promise<ApplyResult>;
   /** Removes a committed snapshot (callers make sure nothing uses it). */
   remove(chainId: string): Promise<void>;
   /** Disk usage in bytes of one committed snapshot's own layer. */

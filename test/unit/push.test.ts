@@ -41,6 +41,10 @@ class FakeRegistry implements RegistryClient {
   manifests = new Map<string, { mediaType: string; bytes: Buffer }>();
   calls: string[] = [];
   chunkSizes: Array<number | undefined> = [];
+  /** Layers sent as they were compressed (pushBlobStreamed). */
+  streamed = 0;
+  /** A repository whose streamed uploads fail halfway. */
+  failing = '';
   private repoBlobs(name: string) {
     let m = this.blobs.get(name);
     if (!m) this.blobs.set(name, (m = new Map()));
@@ -85,6 +89,22 @@ class FakeRegistry implements RegistryClient {
         assert.equal(sha(bytes), desc.digest);
         assert.equal(bytes.length, desc.size);
         self.repoBlobs(name).set(desc.digest, bytes);
+      },
+      async pushBlobStreamed(body: AsyncIterable<Buffer>, finish: () => Promise<Descriptor>, opts?: { chunkSize?: number }) {
+        self.chunkSizes.push(opts?.chunkSize);
+        self.streamed++;
+        const parts: Buffer[] = [];
+        for await (const c of body) {
+          if (name === self.failing) throw new Error('connection reset by peer');
+          parts.push(c);
+        }
+        const bytes = Buffer.concat(parts);
+        const desc = await finish();
+        self.calls.push(`push ${name} ${desc.digest.slice(7, 19)}`);
+        assert.equal(sha(bytes), desc.digest);
+        assert.equal(bytes.length, desc.size);
+        self.repoBlobs(name).set(desc.digest, bytes);
+        return desc;
       },
       async listTags() {
         return [];
@@ -189,6 +209,27 @@ test('again: existence checks, no second compression; another repository mounts;
   const reloaded = new DistributionMetadata(images.root);
   await reloaded.load();
   assert.deepEqual(reloaded.sightings(diffIds[0]).map((s) => s.repository).sort(), ['reg.test:5000/app', 'reg.test:5000/team/copy']);
+});
+
+test('two pushes of one image at once compress each layer once; an upload that fails keeps no gzip', async () => {
+  const { diffIds } = await makeImage(2, 'reg.test:5000/app:1');
+  await images.tag('reg.test:5000/app:1', 'reg.test:5000/other:1');
+  const before = await images.content.list();
+  registry.failing = 'app';
+  await assert.rejects(push('reg.test:5000/app', '1'), /connection reset by peer/);
+  assert.deepEqual(await images.content.list(), before, 'a half-made gzip reached the content store');
+  assert.deepEqual(await fsp.readdir(join(dir, 'content', 'ingest')), []);
+  assert.ok(diffIds.every((d) => metadata.compressed(d) === undefined));
+
+  registry.failing = '';
+  registry.streamed = 0;
+  await Promise.all([push('reg.test:5000/app', '1'), push('reg.test:5000/other', '1')]);
+  assert.equal(registry.streamed, 2, 'each layer compressed once');
+  for (const repo of ['app', 'other']) {
+    const doc = JSON.parse(registry.manifests.get(`${repo}:1`)!.bytes.toString());
+    doc.layers.forEach((layer: Descriptor, i: number) => assert.equal(sha(gunzipSync(registry.blobs.get(repo)!.get(layer.digest)!)), diffIds[i]));
+  }
+  assert.equal((await images.content.list()).length, before.length + 2, 'the two gzips are kept');
 });
 
 test('a layer twice in one image is uploaded once', async () => {

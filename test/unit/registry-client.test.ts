@@ -342,6 +342,30 @@ test('uploads: chunked PATCHes carry Content-Range and the final PUT the digest;
       yield data;
     });
     assert.deepEqual(seen.map((s) => s.split(' ')[0] + ' ' + s.split(' ').at(-1)), ['POST 0', 'PUT 10']);
+    // Streamed (the digest known only at the end): one PATCH without a range, then the PUT;
+    // the descriptor is asked for only once every byte is out.
+    seen.length = 0;
+    let sentWhenAsked = -1;
+    const desc = await repo.pushBlobStreamed(
+      (async function* () {
+        yield data.subarray(0, 6);
+        yield data.subarray(6);
+      })(),
+      async () => {
+        sentWhenAsked = seen.length;
+        return { mediaType: 'x', digest: sha(data), size: 10 };
+      },
+    );
+    assert.equal(desc.digest, sha(data));
+    assert.equal(sentWhenAsked, 2);
+    assert.deepEqual(seen.map((s) => s.replace(/_state=s\d+/, '_state=S')), ['POST /v2/r/blobs/uploads/  0', 'PATCH /v2/r/blobs/uploads/u1?_state=S  10', `PUT /v2/r/blobs/uploads/u1?_state=S&digest=${encodeURIComponent(sha(data))}  0`]);
+    seen.length = 0;
+    await repo.pushBlobStreamed((async function* () { yield data; })(), async () => ({ mediaType: 'x', digest: sha(data), size: 10 }), { chunkSize: 4 });
+    assert.deepEqual(seen.map((s) => s.split(' ').slice(0, 1).concat(s.split(' ').slice(2)).join(' ')), ['POST  0', 'PATCH 0-3 4', 'PATCH 4-7 4', 'PATCH 8-9 2', 'PUT  0']);
+    // A descriptor that does not match what went out fails before the PUT.
+    seen.length = 0;
+    await assert.rejects(repo.pushBlobStreamed((async function* () { yield data; })(), async () => ({ mediaType: 'x', digest: sha(data), size: 11 })), /pushed 10 bytes, expected 11/);
+    assert.deepEqual(seen.map((s) => s.split(' ')[0]), ['POST', 'PATCH']);
   } finally {
     await reg.close();
   }

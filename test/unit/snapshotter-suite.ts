@@ -281,6 +281,66 @@ export function snapshotterSuite(name: string, make: (root: string) => Snapshott
       assert.equal(await restarted.has(chain), false);
     });
 
+    // A stream that sends its first piece and holds the rest until release() (fail() ends it with an error).
+    const gated = (data: Buffer) => {
+      let open!: () => void;
+      let shut!: (err: Error) => void;
+      const gate = new Promise<void>((resolve, reject) => {
+        open = resolve;
+        shut = reject;
+      });
+      gate.catch(() => undefined); // the stream reports it when it gets there
+      async function* stream() {
+        yield data.subarray(0, 512);
+        await gate;
+        yield* chunks(data.subarray(512));
+      }
+      return { stream: stream(), release: open, fail: shut };
+    };
+
+    test('a layer applied while its parent still is: committed after it, and sees its content where the tar refers to it', async () => {
+      const t1 = await buildTar(BASE);
+      // A hardlink to a file only the parent has, and a file in a directory the tar does not list.
+      const t2 = await buildTar([
+        { name: 'bin/', type: 'dir' },
+        { name: 'bin/sh2', type: 'hardlink', linkname: 'bin/sh' },
+        { name: 'opt/sub/d', type: 'file', body: 'd' },
+      ]);
+      const c1 = chainIdOf([sha256(t1)]);
+      const c2 = chainIdOf([sha256(t1), sha256(t2)]);
+      const parentTar = gated(t1);
+      const parent = s.applyLayer(undefined, c1, parentTar.stream, sha256(t1));
+      const child = s.applyLayer(c1, c2, chunks(t2), sha256(t2), { parentReady: parent });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await s.has(c2), false, 'the child committed before its parent');
+      parentTar.release();
+      assert.deepEqual(await child, { diffId: sha256(t2), size: t2.length });
+      assert.equal(await s.has(c1), true);
+      const m = await mountAt('side', await s.prepare('side', c2));
+      assert.equal(await readOrNull(join(m, 'bin/sh2')), '#!fake shell\n');
+      assert.equal((await fsp.stat(join(m, 'bin/sh2'))).mode & 0o777, 0o755);
+      assert.equal(await readOrNull(join(m, 'opt/sub/c')), 'c');
+      assert.equal(await readOrNull(join(m, 'opt/sub/d')), 'd');
+    });
+
+    test('a layer applied while its parent fails fails too and keeps nothing', async () => {
+      const before = await listing(root);
+      const t1 = await buildTar(BASE);
+      const t2 = await buildTar([{ name: 'etc/', type: 'dir' }, { name: 'etc/hostname', type: 'file', body: 'box\n' }]);
+      const c1 = chainIdOf([sha256(t1)]);
+      const c2 = chainIdOf([sha256(t1), sha256(t2)]);
+      const parentTar = gated(t1);
+      const parent = s.applyLayer(undefined, c1, parentTar.stream, sha256(t1));
+      parent.catch(() => undefined);
+      const child = s.applyLayer(c1, c2, chunks(t2), sha256(t2), { parentReady: parent });
+      parentTar.fail(new Error('connection reset'));
+      await assert.rejects(parent, /connection reset/);
+      await assert.rejects(child, /connection reset/);
+      assert.equal(await s.has(c1), false);
+      assert.equal(await s.has(c2), false);
+      assert.deepEqual(await listing(root), before);
+    });
+
     test('a deep chain of layers (more than fit in one page of mount options) mounts', async () => {
       const diffIds: string[] = [];
       for (let i = 0; i < 130; i++) {

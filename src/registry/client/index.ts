@@ -6,7 +6,7 @@ import { Transport, endpointFetch } from './transport.ts';
 import { endpointsFor } from './endpoints.ts';
 import { getManifest, headManifest, listTags, putManifest } from './manifests.ts';
 import { fetchBlob, statBlob } from './blobs.ts';
-import { mountBlob, pushBlob } from './upload.ts';
+import { mountBlob, pushBlob, pushBlobStreamed } from './upload.ts';
 
 export type * from './types.ts';
 export { MediaTypes, MANIFEST_ACCEPT } from './types.ts';
@@ -55,6 +55,9 @@ class RemoteRepository implements Repository {
   }
   pushBlob(desc: Descriptor, body: () => AsyncIterable<Buffer>, opts?: { chunkSize?: number; signal?: AbortSignal }) {
     return pushBlob(this.t, this.name, desc, body, opts);
+  }
+  pushBlobStreamed(body: AsyncIterable<Buffer>, finish: () => Promise<Descriptor>, opts?: { chunkSize?: number; signal?: AbortSignal }) {
+    return pushBlobStreamed(this.t, this.name, body, finish, opts);
   }
   listTags() {
     return this.viaMirror(() => listTags(this.t, this.name));

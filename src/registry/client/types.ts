@@ -15,6 +15,8 @@ export interface Repository {
   statBlob(digest: string): Promise<Descriptor | undefined>;
   mountBlob(digest: string, fromRepository: string): Promise<boolean>; // true: mounted (201)
   pushBlob(desc: Descriptor, body: () => AsyncIterable<Buffer>, opts?: { chunkSize?: number; signal?: AbortSignal }): Promise<void>; // monolithic when chunkSize is unset
+  /** A blob whose descriptor `finish` gives once the body has ended (streamed PATCH, then PUT). */
+  pushBlobStreamed(body: AsyncIterable<Buffer>, finish: () => Promise<Descriptor>, opts?: { chunkSize?: number; signal?: AbortSignal }): Promise<Descriptor>;
   /** GET /v2/<name>/tags/list, following Link pagination (docker pull -a). */
   listTags(): Promise<string[]>;
 }

@@ -66,30 +66,22 @@ async function* rechunk(src: AsyncIterable<Buffer>, size: number): AsyncGenerato
   if (n > 0) yield Buffer.concat(parts, n);
 }
 
-/** `signal` ends an upload at once, also one whose bytes are already on the socket. */
-export async function pushBlob(t: Transport, name: string, desc: Descriptor, body: () => AsyncIterable<Buffer>, opts: { chunkSize?: number; signal?: AbortSignal } = {}): Promise<void> {
-  assertDigest(desc.digest);
-  const signal = opts.signal;
+async function openUpload(t: Transport, name: string, signal?: AbortSignal): Promise<string> {
   const start = await startUpload(t, name, '', undefined, signal);
   if (start.status === 201) {
     await drain(start); // some registries accept an empty POST as complete (never for real blobs)
   } else if (start.status !== 202) {
     throw await responseError(start);
   }
-  let location = locationOf(t, start);
+  const location = locationOf(t, start);
   await drain(start);
-  if (!opts.chunkSize) {
-    const res = await t.request('PUT', withDigest(location, desc.digest), {
-      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(desc.size) },
-      body: body(),
-      signal,
-    });
-    if (res.status !== 201 && !res.ok) throw await responseError(res);
-    await drain(res);
-    return;
-  }
+  return location;
+}
+
+/** PATCHes of chunkSize bytes with their Content-Range; the upload's next location and its size. */
+async function patchChunks(t: Transport, location: string, body: AsyncIterable<Buffer>, chunkSize: number, signal?: AbortSignal): Promise<{ location: string; size: number }> {
   let offset = 0;
-  for await (const chunk of rechunk(body(), opts.chunkSize)) {
+  for await (const chunk of rechunk(body, chunkSize)) {
     const res = await t.request('PATCH', location, {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(chunk.length), 'Content-Range': `${offset}-${offset + chunk.length - 1}` },
       body: chunk,
@@ -100,8 +92,61 @@ export async function pushBlob(t: Transport, name: string, desc: Descriptor, bod
     await drain(res);
     offset += chunk.length;
   }
-  if (offset !== desc.size) throw new RegistryError(500, [{ code: 'SIZE_INVALID' }], `blob ${desc.digest}: pushed ${offset} bytes, expected ${desc.size}`);
+  return { location, size: offset };
+}
+
+/** The closing PUT: the registry checks the digest of everything sent. */
+async function closeUpload(t: Transport, location: string, desc: Descriptor, sent: number, signal?: AbortSignal): Promise<void> {
+  if (sent !== desc.size) throw new RegistryError(500, [{ code: 'SIZE_INVALID' }], `blob ${desc.digest}: pushed ${sent} bytes, expected ${desc.size}`);
   const res = await t.request('PUT', withDigest(location, desc.digest), { headers: { 'Content-Length': '0' }, signal });
   if (res.status !== 201 && !res.ok) throw await responseError(res);
   await drain(res);
+}
+
+/** `signal` ends an upload at once, also one whose bytes are already on the socket. */
+export async function pushBlob(t: Transport, name: string, desc: Descriptor, body: () => AsyncIterable<Buffer>, opts: { chunkSize?: number; signal?: AbortSignal } = {}): Promise<void> {
+  assertDigest(desc.digest);
+  const signal = opts.signal;
+  const location = await openUpload(t, name, signal);
+  if (!opts.chunkSize) {
+    const res = await t.request('PUT', withDigest(location, desc.digest), {
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(desc.size) },
+      body: body(),
+      signal,
+    });
+    if (res.status !== 201 && !res.ok) throw await responseError(res);
+    await drain(res);
+    return;
+  }
+  const sent = await patchChunks(t, location, body(), opts.chunkSize, signal);
+  await closeUpload(t, sent.location, desc, sent.size, signal);
+}
+
+/**
+ * Uploads a blob whose digest is known only once its last byte is out (a layer gzip'd on
+ * its way, as dockerd pushes): one streamed PATCH (or chunkSize PATCHes), then the PUT with
+ * the digest that `finish` gives after the body has ended.
+ */
+export async function pushBlobStreamed(t: Transport, name: string, body: AsyncIterable<Buffer>, finish: () => Promise<Descriptor>, opts: { chunkSize?: number; signal?: AbortSignal } = {}): Promise<Descriptor> {
+  const signal = opts.signal;
+  let location = await openUpload(t, name, signal);
+  let sent = 0;
+  if (opts.chunkSize) {
+    ({ location, size: sent } = await patchChunks(t, location, body, opts.chunkSize, signal));
+  } else {
+    const counted = (async function* () {
+      for await (const c of body) {
+        sent += c.length;
+        yield c;
+      }
+    })();
+    const res = await t.request('PATCH', location, { headers: { 'Content-Type': 'application/octet-stream' }, body: counted, signal });
+    if (res.status !== 202) throw await responseError(res);
+    location = locationOf(t, res);
+    await drain(res);
+  }
+  const desc = await finish();
+  assertDigest(desc.digest);
+  await closeUpload(t, location, desc, sent, signal);
+  return desc;
 }
