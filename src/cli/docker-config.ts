@@ -1,11 +1,14 @@
 // The docker CLI's config file ($DOCKER_CONFIG/config.json, else ~/.docker/config.json):
 // berth reads and writes its "auths" exactly as docker does, so logins are shared between
-// the two CLIs. Other keys are kept as they are. Credential helpers (credsStore,
-// credHelpers) are not run: a login made through one is not seen here.
+// the two CLIs. Other keys are kept as they are. A registry whose credentials a helper keeps
+// (credHelpers[host], else credsStore; with neither and no login at all, the platform's
+// default helper when installed, as docker does) has its secret in that helper and an empty
+// entry in "auths".
 import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { detectDefaultStore, helperErase, helperGet, helperStore } from './credential-helper.ts';
 
 /** Docker Hub's key in "auths" (registry.IndexServer). */
 export const INDEX_SERVER = 'https://index.docker.io/v1/';
@@ -66,7 +69,65 @@ export class DockerConfig {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`loading config file: ${path}: ${(err as Error).message}`);
     }
     if (!doc || typeof doc !== 'object' || Array.isArray(doc)) doc = {};
-    return new DockerConfig(path, doc);
+    const cfg = new DockerConfig(path, doc);
+    // config.LoadDefaultConfigFile: no login of any kind yet, so the platform's helper (if
+    // installed) takes the first one; it is written to the file with it.
+    if (!cfg.containsAuth()) {
+      const store = detectDefaultStore();
+      if (store) doc.credsStore = store;
+    }
+    return cfg;
+  }
+
+  private containsAuth(): boolean {
+    const helpers = this.doc.credHelpers;
+    return (
+      (typeof this.doc.credsStore === 'string' && this.doc.credsStore !== '') ||
+      (!!helpers && typeof helpers === 'object' && Object.keys(helpers).length > 0) ||
+      Object.keys(this.auths).length > 0
+    );
+  }
+
+  /** GetCredentialsStore: the helper keeping this registry's credentials, or undefined for the file. */
+  helperFor(server: string): string | undefined {
+    const helpers = this.doc.credHelpers as Record<string, unknown> | undefined;
+    const own = helpers && typeof helpers === 'object' ? helpers[server] : undefined;
+    const helper = typeof own === 'string' ? own : this.doc.credsStore;
+    return typeof helper === 'string' && helper !== '' ? helper : undefined;
+  }
+
+  /** configfile.GetAuthConfig: from the registry's helper when it has one, else from the file. */
+  async getAuth(server: string): Promise<StoredAuth> {
+    const helper = this.helperFor(server);
+    if (!helper) return this.get(server);
+    // As docker's native store: what the helper says, nothing when it has nothing (an old
+    // password in the file is not used).
+    const c = await helperGet(helper, server);
+    const out: StoredAuth = { serveraddress: server };
+    if (c.username) out.username = c.username;
+    if (c.password) out.password = c.password;
+    if (c.identitytoken) out.identitytoken = c.identitytoken;
+    return out;
+  }
+
+  /**
+   * Stores credentials with the registry's helper (the file keeps an empty entry), else in
+   * the file; true when a password went into the file (docker's warning is due).
+   */
+  async storeAuth(server: string, a: StoredAuth): Promise<boolean> {
+    const helper = this.helperFor(server);
+    if (!helper) return (await this.store(server, a)) && !!a.password;
+    await helperStore(helper, server, a);
+    this.auths[server] = {};
+    await this.save();
+    return false;
+  }
+
+  /** Removes one key's credentials, from its helper first; throws when the helper fails. */
+  async eraseAuth(server: string): Promise<void> {
+    const helper = this.helperFor(server);
+    if (helper) await helperErase(helper, server);
+    await this.erase([server]);
   }
 
   private get auths(): Record<string, AuthEntry> {
@@ -157,6 +218,9 @@ export function encodeRegistryAuth(a: StoredAuth | undefined): string {
 /** The stored credentials for a registry host, as docker's ResolveAuthConfig finds them. */
 export async function registryAuthHeader(registry: string): Promise<string> {
   const cfg = await DockerConfig.load();
-  const a = cfg.get(authKey(registry));
+  // As docker 28: a helper that fails leaves the request without credentials (the
+  // registry's refusal is what the user sees).
+  const a = await cfg.getAuth(authKey(registry)).catch(() => undefined);
+  if (!a) return encodeRegistryAuth(undefined);
   return encodeRegistryAuth(a.username || a.identitytoken ? a : undefined);
 }

@@ -1,5 +1,6 @@
-// berth login: checks credentials through the daemon (POST /auth) and stores them in the
-// docker CLI's config.json, with docker 28's flag checks, prompts and messages.
+// berth login: checks credentials through the daemon (POST /auth) and stores them where the
+// docker CLI would (config.json, or its credential helper), with docker 28's flag checks,
+// prompts and messages.
 import type { Cli } from '../cli.ts';
 import { maxArgs, type CommandDef } from '../command.ts';
 import type { BoolFlag, FlagSet, StringFlag } from '../flags.ts';
@@ -44,7 +45,7 @@ export const command: CommandDef<LoginFlags> = {
     const cfg = await DockerConfig.load();
     let status: string | undefined;
     // No name and no password given: try what is stored.
-    const stored: StoredAuth = user === '' && password === '' ? cfg.get(server) : { serveraddress: server };
+    const stored: StoredAuth = user === '' && password === '' ? await cfg.getAuth(server) : { serveraddress: server };
     let ok = false;
     if (stored.username && stored.password) {
       cli.err.write(`Authenticating with existing credentials... [Username: ${stored.username}]\n`);
@@ -83,6 +84,12 @@ async function login(cli: Cli, cfg: DockerConfig, server: string, a: StoredAuth)
     body: { username: a.username, password: a.password, serveraddress: server },
   });
   const toStore: StoredAuth = res.IdentityToken ? { username: a.username, identitytoken: res.IdentityToken } : { username: a.username, password: a.password };
-  if ((await cfg.store(server, toStore)) && toStore.password) cli.err.write(UNENCRYPTED_WARNING(cfg.path));
+  let inFile: boolean;
+  try {
+    inFile = await cfg.storeAuth(server, toStore);
+  } catch (err) {
+    throw new Error(`Error saving credentials: ${(err as Error).message}`);
+  }
+  if (inFile) cli.err.write(UNENCRYPTED_WARNING(cfg.path));
   return res.Status ?? '';
 }
