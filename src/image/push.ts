@@ -340,6 +340,7 @@ async function pushCompressing(deps: PushDeps, repo: Repository, job: LayerJob, 
     } catch (err) {
       tee.abort(err); // the store's copy stops too
       gz.destroy();
+      tar.destroy(); // and the layer's file is closed
       throw err;
     } finally {
       await (pending ?? (await spooled.catch(() => undefined)))?.discard();
