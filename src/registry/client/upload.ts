@@ -1,5 +1,6 @@
 // Blob uploads (OCI distribution spec "push"): cross-repository mount, monolithic
-// POST-then-PUT, and chunked PATCHes with Content-Range closed by a PUT with the digest.
+// POST-then-PUT, chunked PATCHes with Content-Range, and one streamed PATCH for a blob whose
+// digest is known only at its end; the last two are closed by a PUT with the digest.
 import type { Descriptor } from './types.ts';
 import { assertDigest } from '../../content/digest.ts';
 import { repositoryScope } from './auth.ts';
