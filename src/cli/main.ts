@@ -120,7 +120,8 @@ export async function main(argv: string[]): Promise<number> {
       const sub = args[0];
       if (sub === undefined || sub === '--help' || sub === '-h') {
         const { groupHelp } = await import('./help.ts');
-        process.stdout.write(groupHelp(group));
+        // As docker: asked for, the help goes to stdout; a group named alone shows it on stderr.
+        (sub === undefined ? process.stderr : process.stdout).write(groupHelp(group));
         return 0;
       }
       const entry = group.commands.find((c) => c.names.includes(sub));

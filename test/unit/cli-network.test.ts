@@ -134,4 +134,8 @@ test('help of every network subcommand and of port reads as docker\'s', { skip }
     assert.equal(c.berth.code, c.docker.code, args.join(' '));
     assert.equal(c.berth.stdout, asBerth(c.docker.stdout), args.join(' '));
   }
+  // Named alone, a group shows its help on stderr (and succeeds), as docker does.
+  const bare = await compareWithDocker(['network'], []);
+  assert.deepEqual([bare.berth.code, bare.berth.stdout, bare.berth.stderr], [bare.docker.code, '', asBerth(bare.docker.stderr)]);
+  assert.match(bare.berth.stderr, /^Usage:  berth network COMMAND/);
 });
