@@ -15,20 +15,13 @@ import { chainIds, decompress } from './layers.ts';
 import { formatPlatform, normalizePlatform, parsePlatform, platformMatches, selectPlatformEntry, type Platform } from './platform.ts';
 import { familiarName, familiarString, parseReference, type Reference } from './reference.ts';
 import type { ImageStore } from './store.ts';
+import { Semaphore, counted, firstCause, type ProgressMessage } from './transfer.ts';
 import { isIndexType, type ImageConfig, type Index, type Manifest } from './types.ts';
 
 /** dockerd's max-concurrent-downloads default. */
 export const MAX_CONCURRENT_DOWNLOADS = 3;
 const MAX_CONFIG = 8 << 20;
-const PROGRESS_INTERVAL_MS = 100;
 const MAX_INDEX_DEPTH = 2;
-
-export interface ProgressMessage {
-  status?: string;
-  id?: string;
-  progressDetail?: { current?: number; total?: number };
-  progress?: string;
-}
 
 export interface PullRequest {
   /** The fromImage parameter: a name, possibly with a tag or digest. */
@@ -192,46 +185,6 @@ async function pullOne(deps: PullDeps, repo: Repository, ref: Reference, platfor
   }
 }
 
-/** A counting pass-through that reports progress at most every PROGRESS_INTERVAL_MS. */
-async function* counted(src: AsyncIterable<Uint8Array>, total: number, report: (n: number) => void): AsyncGenerator<Uint8Array> {
-  let n = 0;
-  let last = 0;
-  for await (const c of src) {
-    n += c.length;
-    const now = Date.now();
-    if (now - last >= PROGRESS_INTERVAL_MS || n === total) {
-      last = now;
-      report(n);
-    }
-    yield c;
-  }
-}
-
-export class Semaphore {
-  private free: number;
-  private readonly waiters: Array<() => void> = [];
-  constructor(n: number) {
-    this.free = n;
-  }
-  /** Takes a slot; false when it had to wait for one. */
-  tryAcquire(): boolean {
-    if (this.free > 0) {
-      this.free--;
-      return true;
-    }
-    return false;
-  }
-  acquire(): Promise<void> {
-    if (this.tryAcquire()) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.free++;
-  }
-}
-
 /** Downloads and unpacks the layers an image lacks; true when any was fetched. */
 async function pullLayers(
   deps: PullDeps,
@@ -272,7 +225,7 @@ async function pullLayers(
       const downloading = (n: number) => emit({ status: 'Downloading', progressDetail: { current: n, total: desc.size }, id });
       const body = await repo.fetchBlob(desc, { signal });
       const fetched = (async function* () {
-        yield* counted(body, desc.size, downloading);
+        yield* counted(body, downloading);
         // The client verified size and digest when the stream ended.
         emit({ status: 'Verifying Checksum', progressDetail: {}, id });
         emit({ status: 'Download complete', progressDetail: {}, id });
@@ -306,13 +259,5 @@ async function pullLayers(
     outer?.removeEventListener('abort', onOuter);
   }
   return need.some(Boolean);
-}
-
-/** The error that started a failure, not the aborts it caused in the other downloads. */
-export function firstCause(results: PromiseSettledResult<void>[], fallback: unknown): unknown {
-  for (const r of results) {
-    if (r.status === 'rejected' && !(r.reason instanceof DOMException && r.reason.name === 'AbortError')) return r.reason;
-  }
-  return fallback;
 }
 

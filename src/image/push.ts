@@ -18,22 +18,18 @@ import type { DistributionMetadata } from '../registry/distribution-metadata.ts'
 import { EngineError, badParameter } from '../util/errors.ts';
 import { log } from '../util/log.ts';
 import { familiarName, familiarString, fullName, parseReference, type Reference } from './reference.ts';
-import { Semaphore, firstCause } from './pull.ts';
 import type { ImageRecord, ImageStore } from './store.ts';
 import { teeStream } from './tee.ts';
+import { Semaphore, counted, firstCause, type ProgressMessage } from './transfer.ts';
 import { MediaType, isManifestType, type Manifest } from './types.ts';
 
 /** dockerd's max-concurrent-uploads default. */
 export const MAX_CONCURRENT_UPLOADS = 5;
-const PROGRESS_INTERVAL_MS = 100;
 /** Existence checks and mount attempts per layer (dockerd's, for a middle-sized layer). */
 const MAX_EXISTENCE_CHECKS = 3;
 const MAX_MOUNT_ATTEMPTS = 3;
 
-export interface PushMessage {
-  status?: string;
-  id?: string;
-  progressDetail?: { current?: number; total?: number };
+export interface PushMessage extends ProgressMessage {
   aux?: { Tag: string; Digest: string; Size: number };
 }
 
@@ -373,21 +369,4 @@ async function keptCompressed(deps: Pick<PushDeps, 'images' | 'metadata'>, diffI
   await compressing.get(compressionKey(deps, diffId));
   const known = deps.metadata.compressed(diffId);
   return known && (await deps.images.content.has(known.digest)) ? known : undefined;
-}
-
-/** A counting pass-through that reports progress at most every PROGRESS_INTERVAL_MS, and at the end. */
-async function* counted(src: AsyncIterable<Buffer>, report: (n: number) => void, signal: AbortSignal): AsyncGenerator<Buffer> {
-  let n = 0;
-  let last = 0;
-  for await (const c of src) {
-    if (signal.aborted) throw signal.reason;
-    n += c.length;
-    const now = Date.now();
-    if (now - last >= PROGRESS_INTERVAL_MS) {
-      last = now;
-      report(n);
-    }
-    yield c;
-  }
-  report(n);
 }
